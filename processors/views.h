@@ -1,0 +1,139 @@
+// What queries answer: plain structs the API turns into JSON (api.md). Times are TimeMs;
+// "no value" is std::nullopt. Person and venue ids are the raw ids.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/event.h"
+#include "model/time.h"
+
+namespace ctrace {
+
+struct Window {
+  TimeMs start = 0;
+  TimeMs end = 0;
+  bool operator==(const Window&) const = default;
+};
+
+struct CaseInfo {
+  TimeMs sampled_at = 0;                // of the index test
+  std::optional<TimeMs> resulted_at;    // of the index test
+  std::optional<TimeMs> onset;          // the onset that counted, if any
+  Window window;                        // W0
+  bool operator==(const CaseInfo&) const = default;
+};
+
+struct VisitView {
+  std::string person;
+  std::string venue;
+  TimeMs start = 0;
+  TimeMs end = 0;
+  bool checked_out = false;
+};
+
+struct TestView {
+  std::string id;
+  TimeMs sampled_at = 0;
+  std::optional<TimeMs> resulted_at;
+  TestOutcome result = TestOutcome::kNegative;
+  TestKind kind = TestKind::kUnspecified;
+};
+
+// One qualifying contact: `person` (at `level`) met the subject at `venue` during
+// [start, end), the clipped overlap; `start` is the contact time.
+struct ContactView {
+  std::string person;
+  int level = 0;
+  std::string venue;
+  TimeMs start = 0;
+  TimeMs end = 0;
+};
+
+struct PersonView {
+  std::string person;
+  std::optional<int> level;            // nullopt: no level
+  std::optional<TimeMs> exposed_at;    // for levels >= 1
+  std::vector<std::string> via;        // sorted by person id
+  std::optional<CaseInfo> case_info;   // set for cases
+  std::vector<VisitView> visits;       // ordered by start
+  std::vector<TestView> tests;         // ordered by sampled_at, then id
+  std::vector<ContactView> contacts;   // ordered by start, then person
+};
+
+struct ExposedEntry {
+  std::string person;
+  TimeMs exposed_at = 0;
+  std::vector<std::string> via;  // sorted
+};
+
+struct ExposedPage {
+  std::vector<ExposedEntry> persons;     // ordered by person id
+  std::optional<std::string> next_after; // the last person id of this page when more follow
+};
+
+struct CaseEntry {
+  std::string person;
+  CaseInfo info;
+  std::vector<std::string> linked_from;  // sorted
+};
+
+struct CasesPage {
+  std::vector<CaseEntry> cases;          // ordered by person id
+  std::optional<std::string> next_after;
+};
+
+struct ChainNode {
+  std::string person;
+  int level = 0;
+  std::optional<TimeMs> exposed_at;  // nullopt for the root
+  bool is_case = false;
+};
+
+struct ChainEdge {
+  std::string from;
+  std::string to;
+  std::string venue;
+  TimeMs start = 0;
+  TimeMs end = 0;
+};
+
+struct ChainView {
+  std::string root;
+  std::vector<ChainNode> nodes;  // ordered by level, then person id
+  std::vector<ChainEdge> edges;  // ordered by to's level, to, start, from
+};
+
+struct ClusterLink {
+  std::string from;
+  std::string to;
+};
+
+struct ClusterView {
+  std::string id;                  // the smallest case id in it
+  std::vector<std::string> cases;  // sorted
+  std::vector<ClusterLink> links;  // sorted by (from, to)
+  std::vector<std::string> venues; // where the linking contacts happened, sorted
+};
+
+struct VenueVisitsPage {
+  std::string venue;
+  std::vector<VisitView> visits;          // ordered by start, then person
+  std::optional<std::string> next_after;  // opaque resume key when more follow
+};
+
+struct StatsView {
+  std::map<std::string, uint64_t> events;  // "checkin.accepted", "test_result.duplicate", "rejected.too_old", ...
+  std::map<int, uint64_t> persons_by_level;  // level -> count (0 = cases)
+  uint64_t cases = 0;
+  uint64_t visits = 0;
+  uint64_t log_end = 0;   // the next log position to be written
+  uint64_t applied = 0;   // the next log position to be applied
+  TimeMs now = 0;
+  DurationMs uptime = 0;
+};
+
+}  // namespace ctrace
