@@ -1,1 +1,211 @@
-// placeholder
+#include "ingest/embedded_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <set>
+#include <unordered_set>
+
+#include "ingest/event_codec.h"
+#include "stores/key_codec.h"
+
+namespace ctrace {
+
+namespace {
+
+enum Cf : size_t { kDefault = 0, kLog, kIds, kByTime, kDeadLetter, kCfCount };
+constexpr std::array<const char*, kCfCount> kCfNames = {"default", "log", "ids", "by_time", "deadletter"};
+
+constexpr std::string_view kEndKey = "end";
+constexpr std::string_view kDeadLetterSeqKey = "dlseq";
+constexpr std::string_view kCounterPrefix = "count/";
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+std::string PositionKey(uint64_t position) {
+  std::string key;
+  PutFixed64BE(&key, position);
+  return key;
+}
+
+}  // namespace
+
+struct EmbeddedLog::Handles {
+  std::array<rocksdb::ColumnFamilyHandle*, kCfCount> cf{};
+};
+
+std::unique_ptr<EmbeddedLog> EmbeddedLog::Open(const std::string& dir, const LogOptions& options,
+                                               std::string* error) {
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.compression = options.compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  cf_options.bottommost_compression = cf_options.compression;
+  cf_options.write_buffer_size = 16 << 20;
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+  std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
+  rocksdb::DB* raw_db = nullptr;
+  const auto status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  if (!status.ok()) {
+    *error = "cannot open the event log in " + dir + ": " + status.ToString();
+    return nullptr;
+  }
+  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
+  log->db_.reset(raw_db);
+  log->handles_ = std::make_unique<Handles>();
+  for (size_t cf_idx = 0; cf_idx < kCfCount; ++cf_idx) log->handles_->cf[cf_idx] = cf_handles[cf_idx];
+  log->options_ = options;
+
+  auto& meta = log->handles_->cf[kDefault];
+  std::string value;
+  if (raw_db->Get(rocksdb::ReadOptions(), meta, ToSlice(kEndKey), &value).ok() && value.size() == 8) {
+    log->end_ = GetFixed64BE(value);
+  }
+  if (raw_db->Get(rocksdb::ReadOptions(), meta, ToSlice(kDeadLetterSeqKey), &value).ok() && value.size() == 8) {
+    log->dead_letter_seq_ = GetFixed64BE(value);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(raw_db->NewIterator(rocksdb::ReadOptions(), meta));
+  for (it->Seek(ToSlice(kCounterPrefix)); it->Valid() && it->key().starts_with(ToSlice(kCounterPrefix)); it->Next()) {
+    ValueReader reader({it->value().data(), it->value().size()});
+    uint64_t count = 0;
+    if (!reader.GetFixed64LE(&count)) continue;
+    log->counters_[it->key().ToString().substr(kCounterPrefix.size())] = count;
+  }
+  return log;
+}
+
+EmbeddedLog::~EmbeddedLog() {
+  if (!db_) return;
+  for (auto* handle : handles_->cf) {
+    if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
+  }
+  db_->Close();
+}
+
+bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<DeadLetter>& dead_letters,
+                         TimeMs receive_time, std::vector<AppendOutcome>* outcomes, uint64_t* end,
+                         std::string* error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  outcomes->assign(events.size(), AppendOutcome::kAccepted);
+  rocksdb::WriteBatch batch;
+  std::unordered_set<std::string_view> ids_in_batch;
+  std::map<std::string, uint64_t> counter_deltas;
+  uint64_t position = end_;
+  std::string value;
+  for (size_t event_idx = 0; event_idx < events.size(); ++event_idx) {
+    const Event& event = events[event_idx];
+    const std::string type(EventTypeName(event.type));
+    const bool seen = ids_in_batch.count(event.id) != 0 ||
+                      db_->Get(rocksdb::ReadOptions(), handles_->cf[kIds], ToSlice(event.id), &value).ok();
+    if (seen) {
+      (*outcomes)[event_idx] = AppendOutcome::kDuplicate;
+      ++counter_deltas[type + ".duplicate"];
+      continue;
+    }
+    ids_in_batch.insert(event.id);
+    const std::string key = PositionKey(position);
+    batch.Put(handles_->cf[kLog], ToSlice(key), ToSlice(EncodeEvent(event)));
+    batch.Put(handles_->cf[kIds], ToSlice(event.id), ToSlice(key));
+    std::string time_key;
+    PutTimeBE(&time_key, event.time);
+    time_key.append(key);
+    batch.Put(handles_->cf[kByTime], ToSlice(time_key), rocksdb::Slice());
+    ++counter_deltas[type + ".accepted"];
+    ++position;
+  }
+  uint64_t dead_letter_seq = dead_letter_seq_;
+  for (const auto& letter : dead_letters) {
+    std::string key;
+    PutTimeBE(&key, receive_time);
+    PutFixed64BE(&key, dead_letter_seq++);
+    std::string record = letter.reason;
+    record.push_back('\0');
+    record.append(letter.raw.substr(0, kDeadLetterRawLimit));
+    batch.Put(handles_->cf[kDeadLetter], ToSlice(key), ToSlice(record));
+    ++counter_deltas["rejected." + letter.reason];
+  }
+  std::map<std::string, uint64_t> new_counters = counters_;
+  for (const auto& [name, delta] : counter_deltas) {
+    new_counters[name] += delta;
+    std::string count;
+    PutFixed64LE(&count, new_counters[name]);
+    batch.Put(handles_->cf[kDefault], ToSlice(std::string(kCounterPrefix) + name), ToSlice(count));
+  }
+  batch.Put(handles_->cf[kDefault], ToSlice(kEndKey), ToSlice(PositionKey(position)));
+  batch.Put(handles_->cf[kDefault], ToSlice(kDeadLetterSeqKey), ToSlice(PositionKey(dead_letter_seq)));
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  const auto status = db_->Write(write_options, &batch);
+  if (!status.ok()) {
+    *error = "event log write failed: " + status.ToString();
+    return false;
+  }
+  counters_ = std::move(new_counters);
+  dead_letter_seq_ = dead_letter_seq;
+  const bool grew = position != end_;
+  end_ = position;
+  *end = position;
+  if (grew) appended_.notify_all();
+  return true;
+}
+
+bool EmbeddedLog::Read(uint64_t from, size_t max, std::vector<LogRecord>* records, std::string* error) {
+  records->clear();
+  const uint64_t end = End();
+  if (from >= end) return true;
+  const std::string lower = PositionKey(from);
+  const std::string upper = PositionKey(end);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper_slice(upper);
+  read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_->cf[kLog]));
+  for (it->Seek(lower); it->Valid() && records->size() < max; it->Next()) {
+    LogRecord record;
+    record.position = GetFixed64BE({it->key().data(), it->key().size()});
+    if (!DecodeEvent({it->value().data(), it->value().size()}, &record.event)) {
+      *error = "event log record at position " + std::to_string(record.position) + " does not decode";
+      return false;
+    }
+    records->push_back(std::move(record));
+  }
+  if (!it->status().ok()) {
+    *error = "event log read failed: " + it->status().ToString();
+    return false;
+  }
+  return true;
+}
+
+uint64_t EmbeddedLog::End() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return end_;
+}
+
+bool EmbeddedLog::WaitForMore(uint64_t from, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return appended_.wait_for(lock, timeout, [&] { return end_ > from; });
+}
+
+std::map<std::string, uint64_t> EmbeddedLog::Counters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counters_;
+}
+
+std::vector<DeadLetter> EmbeddedLog::DeadLetters() {
+  std::vector<DeadLetter> letters;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_->cf[kDeadLetter]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string record = it->value().ToString();
+    const auto sep = record.find('\0');
+    if (sep == std::string::npos) continue;
+    letters.push_back({record.substr(0, sep), record.substr(sep + 1)});
+  }
+  return letters;
+}
+
+}  // namespace ctrace

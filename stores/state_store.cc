@@ -1,1 +1,596 @@
-// placeholder
+#include "stores/state_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <array>
+#include <cstring>
+
+#include "ingest/event_codec.h"
+#include "stores/key_codec.h"
+
+namespace ctrace {
+
+namespace {
+
+enum Cf : size_t {
+  kDefault = 0,
+  kEvents,
+  kEventIds,
+  kExpiry,
+  kVisits,
+  kVenueVisits,
+  kPersons,
+  kLevels,
+  kCases,
+  kLinksIn,
+  kLinksOut,
+  kCfCount,
+};
+
+constexpr std::array<const char*, kCfCount> kCfNames = {
+    "default", "events", "event_ids", "expiry", "visits", "venue_visits",
+    "persons", "levels", "cases", "links_in", "links_out",
+};
+
+constexpr std::string_view kAppliedKey = "applied";
+constexpr std::string_view kCounterPrefix = "counter/";
+
+std::string PersonPrefix(std::string_view id) {
+  std::string key(id);
+  key.push_back(kKeySep);
+  return key;
+}
+
+std::string EventKey(const Event& event) {
+  std::string key = PersonPrefix(event.person);
+  key.push_back(static_cast<char>(event.type));
+  PutTimeBE(&key, event.time);
+  key.append(event.id);
+  return key;
+}
+
+std::string ExpiryKey(const Event& event) {
+  std::string key;
+  PutTimeBE(&key, event.time);
+  key.append(event.person);
+  key.push_back(kKeySep);
+  key.append(event.id);
+  return key;
+}
+
+std::string PersonVisitKey(const VisitRecord& visit) {
+  std::string key = PersonPrefix(visit.person);
+  PutTimeBE(&key, visit.start);
+  key.append(visit.venue);
+  return key;
+}
+
+std::string VisitValue(const VisitRecord& visit) {
+  std::string value;
+  PutTimeBE(&value, visit.end);
+  value.push_back(visit.checked_out ? 1 : 0);
+  return value;
+}
+
+bool DecodeVisitValue(std::string_view value, VisitRecord* visit) {
+  if (value.size() != 9) return false;
+  visit->end = GetTimeBE(value);
+  visit->checked_out = value[8] != 0;
+  return true;
+}
+
+void PutOptionalTime(std::string* out, const std::optional<TimeMs>& t) {
+  out->push_back(t ? 1 : 0);
+  if (t) PutFixed64LE(out, static_cast<uint64_t>(*t));
+}
+
+bool GetOptionalTime(ValueReader* reader, std::optional<TimeMs>* t) {
+  uint8_t present = 0;
+  if (!reader->GetByte(&present)) return false;
+  if (present == 0) {
+    t->reset();
+    return true;
+  }
+  uint64_t v = 0;
+  if (!reader->GetFixed64LE(&v)) return false;
+  *t = static_cast<TimeMs>(v);
+  return true;
+}
+
+void EncodeCaseInfo(const CaseInfo& info, std::string* out) {
+  PutFixed64LE(out, static_cast<uint64_t>(info.sampled_at));
+  PutOptionalTime(out, info.resulted_at);
+  PutOptionalTime(out, info.onset);
+  PutFixed64LE(out, static_cast<uint64_t>(info.window.start));
+  PutFixed64LE(out, static_cast<uint64_t>(info.window.end));
+}
+
+bool DecodeCaseInfo(ValueReader* reader, CaseInfo* info) {
+  uint64_t sampled = 0, start = 0, end = 0;
+  if (!reader->GetFixed64LE(&sampled)) return false;
+  if (!GetOptionalTime(reader, &info->resulted_at)) return false;
+  if (!GetOptionalTime(reader, &info->onset)) return false;
+  if (!reader->GetFixed64LE(&start) || !reader->GetFixed64LE(&end)) return false;
+  info->sampled_at = static_cast<TimeMs>(sampled);
+  info->window = {static_cast<TimeMs>(start), static_cast<TimeMs>(end)};
+  return true;
+}
+
+void EncodeStrings(const std::vector<std::string>& items, std::string* out) {
+  PutVarint64(out, items.size());
+  for (const auto& item : items) PutLengthPrefixed(out, item);
+}
+
+bool DecodeStrings(ValueReader* reader, std::vector<std::string>* items) {
+  uint64_t count = 0;
+  if (!reader->GetVarint64(&count)) return false;
+  items->clear();
+  for (uint64_t item_idx = 0; item_idx < count; ++item_idx) {
+    std::string_view item;
+    if (!reader->GetLengthPrefixed(&item)) return false;
+    items->emplace_back(item);
+  }
+  return true;
+}
+
+// PersonState: level(1, 0xff = none) exposed_at(8 LE) via(strings) has_case(1) [CaseInfo]
+std::string EncodePersonState(const PersonState& state) {
+  std::string out;
+  out.push_back(static_cast<char>(state.level ? *state.level : 0xff));
+  PutFixed64LE(&out, static_cast<uint64_t>(state.exposed_at));
+  EncodeStrings(state.via, &out);
+  out.push_back(state.case_info ? 1 : 0);
+  if (state.case_info) EncodeCaseInfo(*state.case_info, &out);
+  return out;
+}
+
+bool DecodePersonState(std::string_view bytes, PersonState* state) {
+  ValueReader reader(bytes);
+  uint8_t level = 0, has_case = 0;
+  uint64_t exposed = 0;
+  if (!reader.GetByte(&level) || !reader.GetFixed64LE(&exposed)) return false;
+  if (!DecodeStrings(&reader, &state->via) || !reader.GetByte(&has_case)) return false;
+  state->level = level == 0xff ? std::nullopt : std::optional<int>(level);
+  state->exposed_at = static_cast<TimeMs>(exposed);
+  state->case_info.reset();
+  if (has_case) {
+    CaseInfo info;
+    if (!DecodeCaseInfo(&reader, &info)) return false;
+    state->case_info = info;
+  }
+  return true;
+}
+
+std::string LevelKey(int level, std::string_view person) {
+  std::string key(1, static_cast<char>(level));
+  key.append(person);
+  return key;
+}
+
+std::string LinkKey(std::string_view a, std::string_view b) {
+  std::string key(a);
+  key.push_back(kKeySep);
+  key.append(b);
+  return key;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+struct StateStore::Handles {
+  std::array<rocksdb::ColumnFamilyHandle*, kCfCount> cf{};
+  std::shared_ptr<rocksdb::Cache> cache;
+};
+
+std::string VenueVisitKey(const VisitRecord& visit) {
+  std::string key = PersonPrefix(visit.venue);
+  PutTimeBE(&key, visit.start);
+  key.append(visit.person);
+  return key;
+}
+
+namespace {
+
+// The scans, written once over two primitives that a snapshot and a transaction each provide.
+class ViewBase : public StateTxn {
+ public:
+  explicit ViewBase(StateStore::Handles* handles) : handles_(handles) {}
+
+  std::optional<PersonState> GetPerson(std::string_view person) override {
+    std::string value;
+    if (!Get(kPersons, person, &value)) return std::nullopt;
+    PersonState state;
+    if (!DecodePersonState(value, &state)) return std::nullopt;
+    return state;
+  }
+
+  bool HasEventId(std::string_view id) override {
+    std::string value;
+    return Get(kEventIds, id, &value);
+  }
+
+  void ForEachPersonEvent(std::string_view person, const std::function<bool(const Event&)>& fn) override {
+    Scan(kEvents, PersonPrefix(person), [&](std::string_view, std::string_view value) {
+      Event event;
+      if (!DecodeEvent(value, &event)) return true;
+      return fn(event);
+    });
+  }
+
+  void ForEachPersonVisit(std::string_view person,
+                          const std::function<bool(const VisitRecord&)>& fn) override {
+    const std::string prefix = PersonPrefix(person);
+    Scan(kVisits, prefix, [&](std::string_view key, std::string_view value) {
+      VisitRecord visit;
+      visit.person = person;
+      visit.start = GetTimeBE(key.substr(prefix.size()));
+      visit.venue = key.substr(prefix.size() + 8);
+      if (!DecodeVisitValue(value, &visit)) return true;
+      return fn(visit);
+    });
+  }
+
+  void ForEachVenueVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
+                         std::string_view resume_after,
+                         const std::function<bool(const VisitRecord&)>& fn) override {
+    const std::string prefix = PersonPrefix(venue);
+    std::string lower = prefix;
+    PutTimeBE(&lower, start_from);
+    std::string upper = prefix;
+    PutTimeBE(&upper, start_to);
+    bool skip_equal = false;
+    if (!resume_after.empty() && resume_after > std::string_view(lower)) {
+      lower = resume_after;
+      skip_equal = true;
+    }
+    ScanRange(kVenueVisits, lower, upper, [&](std::string_view key, std::string_view value) {
+      if (skip_equal && key == resume_after) return true;
+      VisitRecord visit;
+      visit.venue = venue;
+      visit.start = GetTimeBE(key.substr(prefix.size()));
+      visit.person = key.substr(prefix.size() + 8);
+      if (!DecodeVisitValue(value, &visit)) return true;
+      return fn(visit);
+    });
+  }
+
+  void ForEachLevel(int level, std::string_view after,
+                    const std::function<bool(const std::string&, TimeMs,
+                                             const std::vector<std::string>&)>& fn) override {
+    const std::string prefix(1, static_cast<char>(level));
+    std::string lower = prefix;
+    if (!after.empty()) {
+      lower.append(after);
+      lower.push_back('\0');  // strictly after `after`
+    }
+    ScanRange(kLevels, lower, PrefixSuccessor(prefix), [&](std::string_view key, std::string_view value) {
+      ValueReader reader(value.substr(std::min<size_t>(8, value.size())));
+      std::vector<std::string> via;
+      if (value.size() < 8 || !DecodeStrings(&reader, &via)) return true;
+      return fn(std::string(key.substr(1)), GetTimeBE(value), via);
+    });
+  }
+
+  void ForEachCase(std::string_view after,
+                   const std::function<bool(const std::string&, const CaseInfo&)>& fn) override {
+    std::string lower;
+    if (!after.empty()) {
+      lower.assign(after);
+      lower.push_back('\0');
+    }
+    ScanRange(kCases, lower, "", [&](std::string_view key, std::string_view value) {
+      ValueReader reader(value);
+      CaseInfo info;
+      if (!DecodeCaseInfo(&reader, &info)) return true;
+      return fn(std::string(key), info);
+    });
+  }
+
+  void ForEachLinkIn(std::string_view to,
+                     const std::function<bool(const std::string&, const std::vector<std::string>&)>& fn) override {
+    ScanLinks(kLinksIn, to, fn);
+  }
+
+  void ForEachLinkOut(std::string_view from,
+                      const std::function<bool(const std::string&, const std::vector<std::string>&)>& fn) override {
+    ScanLinks(kLinksOut, from, fn);
+  }
+
+  void ForEachLink(const std::function<bool(const std::string&, const std::string&,
+                                            const std::vector<std::string>&)>& fn) override {
+    ScanRange(kLinksOut, "", "", [&](std::string_view key, std::string_view value) {
+      const auto sep = key.find(kKeySep);
+      if (sep == std::string_view::npos) return true;
+      ValueReader reader(value);
+      std::vector<std::string> venues;
+      if (!DecodeStrings(&reader, &venues)) return true;
+      return fn(std::string(key.substr(0, sep)), std::string(key.substr(sep + 1)), venues);
+    });
+  }
+
+  void ForEachExpiring(TimeMs before,
+                       const std::function<bool(TimeMs, const std::string&, const std::string&, EventType)>& fn) override {
+    std::string upper;
+    PutTimeBE(&upper, before);
+    ScanRange(kExpiry, "", upper, [&](std::string_view key, std::string_view value) {
+      if (key.size() < 8 || value.size() != 1) return true;
+      const auto rest = key.substr(8);
+      const auto sep = rest.find(kKeySep);
+      if (sep == std::string_view::npos) return true;
+      return fn(GetTimeBE(key), std::string(rest.substr(0, sep)), std::string(rest.substr(sep + 1)),
+                static_cast<EventType>(value[0]));
+    });
+  }
+
+  uint64_t GetCounter(std::string_view name) override {
+    std::string key(kCounterPrefix);
+    key.append(name);
+    int64_t base = 0;
+    std::string value;
+    if (Get(kDefault, key, &value)) {
+      ValueReader reader(value);
+      uint64_t v = 0;
+      if (reader.GetFixed64LE(&v)) base = static_cast<int64_t>(v);
+    }
+    const auto it = counter_deltas_.find(std::string(name));
+    if (it != counter_deltas_.end()) base += it->second;
+    return base < 0 ? 0 : static_cast<uint64_t>(base);
+  }
+
+  // Writes: only a transaction has a batch; a snapshot never calls these.
+  void PutEvent(const Event& event) override {
+    Put(kEvents, EventKey(event), EncodeEvent(event));
+    Put(kEventIds, event.id, event.person);
+    Put(kExpiry, ExpiryKey(event), std::string(1, static_cast<char>(event.type)));
+  }
+
+  void DeleteEvent(const Event& event) override {
+    Delete(kEvents, EventKey(event));
+    Delete(kEventIds, event.id);
+    Delete(kExpiry, ExpiryKey(event));
+  }
+
+  void PutVisit(const VisitRecord& visit) override {
+    const std::string value = VisitValue(visit);
+    Put(kVisits, PersonVisitKey(visit), value);
+    Put(kVenueVisits, VenueVisitKey(visit), value);
+  }
+
+  void DeleteVisit(const VisitRecord& visit) override {
+    Delete(kVisits, PersonVisitKey(visit));
+    Delete(kVenueVisits, VenueVisitKey(visit));
+  }
+
+  void PutPerson(std::string_view person, const PersonState& old_state, const PersonState& now_state) override {
+    if (now_state.empty()) {
+      Delete(kPersons, person);
+    } else {
+      Put(kPersons, person, EncodePersonState(now_state));
+    }
+    if (old_state.level && *old_state.level >= 1) Delete(kLevels, LevelKey(*old_state.level, person));
+    if (now_state.level && *now_state.level >= 1) {
+      std::string value;
+      PutTimeBE(&value, now_state.exposed_at);
+      EncodeStrings(now_state.via, &value);
+      Put(kLevels, LevelKey(*now_state.level, person), value);
+    }
+    if (now_state.case_info) {
+      std::string value;
+      EncodeCaseInfo(*now_state.case_info, &value);
+      Put(kCases, person, value);
+    } else if (old_state.case_info) {
+      Delete(kCases, person);
+    }
+  }
+
+  void PutLink(std::string_view from, std::string_view to, const std::vector<std::string>& venues) override {
+    std::string value;
+    EncodeStrings(venues, &value);
+    Put(kLinksOut, LinkKey(from, to), value);
+    Put(kLinksIn, LinkKey(to, from), value);
+  }
+
+  void DeleteLink(std::string_view from, std::string_view to) override {
+    Delete(kLinksOut, LinkKey(from, to));
+    Delete(kLinksIn, LinkKey(to, from));
+  }
+
+  void AddCounter(std::string_view name, int64_t delta) override {
+    if (delta != 0) counter_deltas_[std::string(name)] += delta;
+  }
+
+  const std::map<std::string, int64_t>& counter_deltas() const { return counter_deltas_; }
+
+ protected:
+  virtual bool Get(Cf cf, std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& options) = 0;
+  virtual void Put(Cf cf, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(Cf cf, std::string_view key) = 0;
+
+  // Visits keys in [lower, upper) (upper empty: to the end) in order until fn returns false.
+  void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+    rocksdb::ReadOptions options;
+    rocksdb::Slice upper_slice = ToSlice(upper);
+    if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
+    auto it = NewIterator(cf, options);
+    for (it->Seek(ToSlice(lower)); it->Valid(); it->Next()) {
+      const auto key = ToView(it->key());
+      if (!upper.empty() && key >= upper) break;
+      if (!fn(key, ToView(it->value()))) break;
+    }
+  }
+
+  void Scan(Cf cf, const std::string& prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+    ScanRange(cf, prefix, PrefixSuccessor(prefix), fn);
+  }
+
+  void ScanLinks(Cf cf, std::string_view id,
+                 const std::function<bool(const std::string&, const std::vector<std::string>&)>& fn) {
+    const std::string prefix = PersonPrefix(id);
+    Scan(cf, prefix, [&](std::string_view key, std::string_view value) {
+      ValueReader reader(value);
+      std::vector<std::string> venues;
+      if (!DecodeStrings(&reader, &venues)) return true;
+      return fn(std::string(key.substr(prefix.size())), venues);
+    });
+  }
+
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_->cf[cf]; }
+
+  StateStore::Handles* handles_;
+  std::map<std::string, int64_t> counter_deltas_;
+};
+
+class SnapshotView final : public ViewBase {
+ public:
+  SnapshotView(rocksdb::DB* db, StateStore::Handles* handles)
+      : ViewBase(handles), db_(db), snapshot_(db->GetSnapshot()) {}
+  ~SnapshotView() override { db_->ReleaseSnapshot(snapshot_); }
+
+ protected:
+  bool Get(Cf cf, std::string_view key, std::string* value) override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    return db_->Get(options, handle(cf), ToSlice(key), value).ok();
+  }
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& base) override {
+    rocksdb::ReadOptions options = base;
+    options.snapshot = snapshot_;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, handle(cf)));
+  }
+  void Put(Cf, std::string_view, std::string_view) override {}
+  void Delete(Cf, std::string_view) override {}
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+class BatchTxn final : public ViewBase {
+ public:
+  BatchTxn(rocksdb::DB* db, StateStore::Handles* handles)
+      : ViewBase(handles), db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+
+  rocksdb::WriteBatchWithIndex& batch() { return batch_; }
+
+ protected:
+  bool Get(Cf cf, std::string_view key, std::string* value) override {
+    return batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), handle(cf), ToSlice(key), value).ok();
+  }
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& options) override {
+    // The base iterator owns a copy of the options' bound slice only by pointer: keep options
+    // alive through the caller (ScanRange holds them for the iterator's lifetime).
+    return std::unique_ptr<rocksdb::Iterator>(
+        batch_.NewIteratorWithBase(handle(cf), db_->NewIterator(options, handle(cf))));
+  }
+  void Put(Cf cf, std::string_view key, std::string_view value) override {
+    batch_.Put(handle(cf), ToSlice(key), ToSlice(value));
+  }
+  void Delete(Cf cf, std::string_view key) override { batch_.Delete(handle(cf), ToSlice(key)); }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::WriteBatchWithIndex batch_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const StoreOptions& store_options,
+                                             std::string* error) {
+  auto handles = std::make_unique<Handles>();
+  handles->cache = rocksdb::NewLRUCache(store_options.block_cache_size);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = handles->cache;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = store_options.write_buffer_size;
+  cf_options.compression = store_options.compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  cf_options.bottommost_compression = cf_options.compression;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 2;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+  std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
+  rocksdb::DB* raw_db = nullptr;
+  const auto status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  if (!status.ok()) {
+    *error = "cannot open the state store in " + dir + ": " + status.ToString();
+    return nullptr;
+  }
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->db_.reset(raw_db);
+  for (size_t cf_idx = 0; cf_idx < kCfCount; ++cf_idx) handles->cf[cf_idx] = cf_handles[cf_idx];
+  store->handles_ = std::move(handles);
+  return store;
+}
+
+StateStore::~StateStore() {
+  if (!db_) return;
+  for (auto* handle : handles_->cf) {
+    if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
+  }
+  db_->Close();
+}
+
+uint64_t StateStore::AppliedPosition() {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), handles_->cf[kDefault], ToSlice(kAppliedKey), &value).ok() ||
+      value.size() != 8) {
+    return 0;
+  }
+  return GetFixed64BE(value);
+}
+
+std::unique_ptr<StateTxn> StateStore::Begin() {
+  return std::make_unique<BatchTxn>(db_.get(), handles_.get());
+}
+
+bool StateStore::Commit(StateTxn& txn, uint64_t next_position, std::string* error) {
+  auto& batch_txn = static_cast<BatchTxn&>(txn);
+  auto& batch = batch_txn.batch();
+  for (const auto& [name, delta] : batch_txn.counter_deltas()) {
+    const uint64_t total = batch_txn.GetCounter(name);
+    (void)delta;
+    std::string key(kCounterPrefix);
+    key.append(name);
+    std::string value;
+    PutFixed64LE(&value, total);
+    batch.Put(handles_->cf[kDefault], ToSlice(key), ToSlice(value));
+  }
+  std::string position;
+  PutFixed64BE(&position, next_position);
+  batch.Put(handles_->cf[kDefault], ToSlice(kAppliedKey), ToSlice(position));
+  rocksdb::WriteOptions options;
+  const auto status = db_->Write(options, batch.GetWriteBatch());
+  if (!status.ok()) {
+    *error = "state store write failed: " + status.ToString();
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<StateView> StateStore::Snapshot() {
+  return std::make_unique<SnapshotView>(db_.get(), handles_.get());
+}
+
+void StateStore::Flush() {
+  rocksdb::FlushOptions options;
+  std::vector<rocksdb::ColumnFamilyHandle*> all(handles_->cf.begin(), handles_->cf.end());
+  db_->Flush(options, all);
+}
+
+}  // namespace ctrace

@@ -1,0 +1,179 @@
+// `ctrace serve`: the service on the embedded log: ingest, apply loop, HTTP API.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "api/http_server.h"
+#include "api/router.h"
+#include "app/commands.h"
+#include "app/settings.h"
+#include "ingest/embedded_log.h"
+#include "ingest/ingest_pipeline.h"
+#include "model/clock.h"
+#include "processors/apply_loop.h"
+#include "processors/query_engine.h"
+#include "processors/tracing_engine.h"
+#include "stores/state_store.h"
+
+namespace ctrace {
+
+namespace {
+
+struct ServeFlags {
+  std::string data = "./ctrace-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string clock = "system";
+  ParamFlags params;
+  int http_threads = 4;
+  std::string max_body = "67108864";
+  std::string compression = "true";
+  std::string shutdown_grace = "10s";
+};
+
+bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  try {
+    const int value = std::stoi(listen.substr(colon + 1));
+    if (value < 0 || value > 65535) return false;
+    *port = static_cast<uint16_t>(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+bool ParseBool(const std::string& text, bool* value) {
+  if (text == "true" || text == "1" || text == "on" || text == "yes") {
+    *value = true;
+    return true;
+  }
+  if (text == "false" || text == "0" || text == "off" || text == "no") {
+    *value = false;
+    return true;
+  }
+  return false;
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "ctrace: error: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+int RunServe(const ServeFlags& flags) {
+  TracingParams params;
+  std::string error;
+  if (!ResolveParams(flags.params, &params, &error)) return UsageError(error);
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(flags.listen, &host, &port)) {
+    return UsageError("--listen: '" + flags.listen + "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
+  }
+  auto clock = MakeClock(flags.clock, &error);
+  if (!clock) return UsageError("--clock: " + error);
+  bool compression = true;
+  if (!ParseBool(flags.compression, &compression)) return UsageError("--compression: must be true or false");
+  size_t max_body = 0;
+  try {
+    max_body = std::stoull(flags.max_body);
+  } catch (const std::exception&) {
+    return UsageError("--max-body: '" + flags.max_body + "' is not a number of bytes");
+  }
+  if (flags.http_threads < 1 || flags.http_threads > 256) return UsageError("--http-threads: must be between 1 and 256");
+  const auto grace = ParseDuration(flags.shutdown_grace);
+  if (!grace) return UsageError("--shutdown-grace: '" + flags.shutdown_grace + "' is not a duration");
+
+  // Signals are taken by sigwait below, so every thread started from here on blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::error_code fs_error;
+  std::filesystem::create_directories(flags.data, fs_error);
+  if (fs_error) {
+    spdlog::error("component=serve error=\"cannot create the data directory: {}\"", fs_error.message());
+    return kExitFailure;
+  }
+  LogOptions log_options;
+  log_options.compression = compression;
+  auto log = EmbeddedLog::Open(flags.data + "/log", log_options, &error);
+  if (!log) {
+    spdlog::error("component=log error=\"{}\"", error);
+    return kExitFailure;
+  }
+  StoreOptions store_options;
+  store_options.compression = compression;
+  auto store = StateStore::Open(flags.data + "/state", store_options, &error);
+  if (!store) {
+    spdlog::error("component=store error=\"{}\"", error);
+    return kExitFailure;
+  }
+  spdlog::info("component=log kind=embedded end={} compression={}", log->End(), compression);
+  spdlog::info("component=store applied={}", store->AppliedPosition());
+
+  TracingEngine engine(store.get(), params);
+  AppliedPosition applied;
+  ApplyLoop apply_loop(log.get(), store.get(), &engine, clock.get(), &applied);
+  IngestOptions ingest_options;
+  ingest_options.event_clock = flags.clock == "event";
+  IngestPipeline ingest(log.get(), clock.get(), params, &applied, ingest_options);
+  StatsSources sources;
+  sources.log_end = [&] { return log->End(); };
+  sources.applied = [&] { return applied.Get(); };
+  sources.ingest_counters = [&] { return log->Counters(); };
+  QueryEngine queries(store.get(), params, clock.get(), sources);
+
+  RouterOptions router_options;
+  router_options.ready = [&] { return apply_loop.healthy(); };
+  Router router(queries, ingest, router_options);
+  HttpServerOptions server_options;
+  server_options.io_threads = flags.http_threads;
+  server_options.body_limit = max_body;
+  HttpServer server(server_options, router);
+
+  apply_loop.Start();
+  spdlog::info("component=apply clock={} retention={} min_overlap={} max_depth={}", flags.clock,
+               FormatDuration(params.retention), FormatDuration(params.min_overlap), params.max_depth);
+  if (!server.Start(host, port, &error)) {
+    spdlog::error("component=http error=\"{}\"", error);
+    apply_loop.Stop();
+    return kExitFailure;
+  }
+  spdlog::info("component=http listen={}:{} threads={} body_limit={}", host, server.port(), flags.http_threads,
+               max_body);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("component=serve stopping signal={}", signal_number);
+  server.Stop(std::chrono::milliseconds(*grace));
+  apply_loop.Stop();
+  store->Flush();
+  spdlog::info("component=serve stopped applied={} log_end={}", applied.Get(), log->End());
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRunner AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "run the service: ingest, processors, HTTP API");
+  AddOption(sub, "--data", &flags->data, "the data directory");
+  AddOption(sub, "--listen", &flags->listen, "HOST:PORT of the HTTP API (port 0 picks one)");
+  AddClockOption(sub, &flags->clock);
+  AddParamOptions(sub, &flags->params);
+  AddOption(sub, "--http-threads", &flags->http_threads, "threads serving HTTP requests");
+  AddOption(sub, "--max-body", &flags->max_body, "largest request body in bytes");
+  AddOption(sub, "--compression", &flags->compression, "compress stored files (true|false)");
+  AddOption(sub, "--shutdown-grace", &flags->shutdown_grace, "how long in-flight requests may finish on stop");
+  return [flags] { return RunServe(*flags); };
+}
+
+}  // namespace ctrace

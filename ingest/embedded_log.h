@@ -1,0 +1,102 @@
+// The embedded event log: the durable, append-only source of truth on one machine, in a
+// RocksDB instance under DATA/log. An event is acknowledged only once its write is fsynced.
+//
+// Column families and key layouts (on-disk format, DO NOT CHANGE; BE = big-endian):
+//   log         position(8 BE)                      -> EncodeEvent(event)
+//   ids         event id                            -> position(8 BE)        (duplicates)
+//   by_time     time(8 BE, sign flipped) position   -> ""                    (erase by event time)
+//   deadletter  receive_time(8 BE) seq(8 BE)        -> reason \0 raw bytes (<= 4 KiB)
+//   default     "end" -> next position; "dlseq" -> next dead-letter seq; "count/<name>" -> uint64
+//
+// Thread-safety: every method may be called from any thread. Appends are serialized.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/event.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace ctrace {
+
+struct LogRecord {
+  uint64_t position = 0;
+  Event event;
+};
+
+struct DeadLetter {
+  std::string reason;
+  std::string raw;  // cut to kDeadLetterRawLimit bytes
+};
+
+inline constexpr size_t kDeadLetterRawLimit = 4096;
+
+enum class AppendOutcome : uint8_t { kAccepted, kDuplicate };
+
+struct LogOptions {
+  // Compress log files (lz4). Default: true.
+  bool compression = true;
+  // fsync each append before acknowledging. Default: true. Only tests and benchmarks turn it off.
+  bool sync = true;
+};
+
+class EmbeddedLog {
+ public:
+  // Opens or creates the log in `dir`. Returns nullptr and sets *error on failure (e.g. the
+  // directory is locked by a running service).
+  static std::unique_ptr<EmbeddedLog> Open(const std::string& dir, const LogOptions& options,
+                                           std::string* error);
+  ~EmbeddedLog();
+  EmbeddedLog(const EmbeddedLog&) = delete;
+  EmbeddedLog& operator=(const EmbeddedLog&) = delete;
+
+  // Appends `events` durably, in order, as one write: an event whose id is already in the log
+  // (or earlier in `events`) is a duplicate and is not written. Also stores `dead_letters`
+  // (received at `receive_time`) and the outcome counters in the same write. On success fills
+  // *outcomes (one per event) and *end (the next position after the last written event).
+  [[nodiscard]] bool Append(const std::vector<Event>& events, const std::vector<DeadLetter>& dead_letters,
+                            TimeMs receive_time, std::vector<AppendOutcome>* outcomes, uint64_t* end,
+                            std::string* error);
+
+  // Reads up to `max` records from `from` on. Returns false and sets *error on a read error or
+  // a record that does not decode.
+  [[nodiscard]] bool Read(uint64_t from, size_t max, std::vector<LogRecord>* records, std::string* error);
+
+  // The next position to be written.
+  uint64_t End() const;
+
+  // Waits until End() > from or `timeout` passes. Returns End() > from.
+  bool WaitForMore(uint64_t from, std::chrono::milliseconds timeout);
+
+  // The outcome counters: "<type>.accepted", "<type>.duplicate", "rejected.<reason>".
+  std::map<std::string, uint64_t> Counters() const;
+
+  // The dead letters, oldest first (for tests and audits).
+  std::vector<DeadLetter> DeadLetters();
+
+ private:
+  EmbeddedLog() = default;
+  struct Handles;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<Handles> handles_;
+  LogOptions options_;
+
+  mutable std::mutex mutex_;  // guards the fields below and serializes appends
+  std::condition_variable appended_;
+  uint64_t end_ = 0;
+  uint64_t dead_letter_seq_ = 0;
+  std::map<std::string, uint64_t> counters_;
+};
+
+}  // namespace ctrace

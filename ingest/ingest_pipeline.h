@@ -1,0 +1,61 @@
+// The embedded ingest path: split a body, judge each event, append the accepted ones to the
+// embedded log (fsynced) with the rejected ones as dead letters, and answer per event.
+//
+// Thread-safety: Ingest and WaitApplied may be called from any thread at once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "ingest/embedded_log.h"
+#include "ingest/ingest_service.h"
+#include "model/clock.h"
+#include "model/params.h"
+
+namespace ctrace {
+
+// The log position the processors have applied up to; the apply loop sets it, ingest waits
+// on it. Thread-safe.
+class AppliedPosition {
+ public:
+  void Set(uint64_t position);
+  uint64_t Get() const;
+  // Waits until Get() >= position or the timeout passes; returns Get() >= position.
+  bool WaitFor(uint64_t position, std::chrono::milliseconds timeout);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  uint64_t position_ = 0;
+};
+
+struct IngestOptions {
+  // The most events that may sit in the log unapplied before ingest answers "overloaded".
+  // Default: 2,000,000.
+  uint64_t max_unapplied = 2'000'000;
+  // Judge events against an event-driven clock: the largest event time seen is `now`, so
+  // nothing is "in the future". Default: false.
+  bool event_clock = false;
+  DecoderOptions decoder;
+};
+
+class IngestPipeline final : public IngestService {
+ public:
+  // `log`, `clock` and `applied` must outlive the pipeline.
+  IngestPipeline(EmbeddedLog* log, Clock* clock, const TracingParams& params, AppliedPosition* applied,
+                 IngestOptions options = {});
+
+  IngestResult Ingest(std::string_view body, BodyFormat format) override;
+  bool WaitApplied(uint64_t position, std::chrono::milliseconds timeout) override;
+
+ private:
+  EmbeddedLog* log_;
+  Clock* clock_;
+  TracingParams params_;
+  AppliedPosition* applied_;
+  IngestOptions options_;
+};
+
+}  // namespace ctrace

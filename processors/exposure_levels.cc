@@ -1,0 +1,95 @@
+#include "processors/exposure_levels.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "processors/visit_builder.h"
+
+namespace ctrace {
+
+void ForEachOverlapOf(StateView& view, const std::vector<VisitRecord>& visits,
+                      const TracingParams& params,
+                      const std::function<void(const VisitRecord&, const VisitRecord&)>& fn) {
+  const DurationMs longest = LongestVisit(params);
+  for (const auto& mine : visits) {
+    view.ForEachVenueVisit(mine.venue, mine.start - longest, mine.end, {}, [&](const VisitRecord& other) {
+      if (other.person == mine.person) return true;
+      const TimeMs overlap_start = std::max(mine.start, other.start);
+      const TimeMs overlap_end = std::min(mine.end, other.end);
+      if (overlap_end - overlap_start >= params.min_overlap) fn(mine, other);
+      return true;
+    });
+  }
+}
+
+void ForEachOverlap(StateView& view, std::string_view person, const TracingParams& params,
+                    const std::function<void(const VisitRecord&, const VisitRecord&)>& fn) {
+  std::vector<VisitRecord> visits;
+  view.ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+    visits.push_back(visit);
+    return true;
+  });
+  ForEachOverlapOf(view, visits, params, fn);
+}
+
+std::optional<Window> ContactInside(const VisitRecord& a, const VisitRecord& b, const Window& w,
+                                    const TracingParams& params) {
+  const TimeMs start = std::max({a.start, b.start, w.start});
+  const TimeMs end = std::min({a.end, b.end, w.end});
+  if (end - start < params.min_overlap) return std::nullopt;
+  return Window{start, end};
+}
+
+std::optional<Window> OnwardWindow(const PersonState& state, const TracingParams& params) {
+  if (!state.level) return std::nullopt;
+  if (*state.level == 0) {
+    if (!state.case_info) return std::nullopt;
+    return state.case_info->window;
+  }
+  return Window{state.exposed_at, state.exposed_at + params.onward_window};
+}
+
+LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
+                              const std::optional<CaseInfo>& case_info, const TracingParams& params) {
+  LevelAssignment result;
+  if (case_info) {
+    result.level = 0;
+    return result;
+  }
+  std::map<std::string, std::optional<PersonState>> met;  // read each person once
+  int best_level = params.max_depth + 1;
+  std::vector<ContactView> candidates;
+  ForEachOverlap(view, person, params, [&](const VisitRecord& mine, const VisitRecord& other) {
+    auto it = met.find(other.person);
+    if (it == met.end()) it = met.emplace(other.person, view.GetPerson(other.person)).first;
+    const auto& other_state = it->second;
+    if (!other_state || !other_state->level || *other_state->level + 1 > best_level) return;
+    const auto window = OnwardWindow(*other_state, params);
+    if (!window) return;
+    const auto contact = ContactInside(mine, other, *window, params);
+    if (!contact) return;
+    const int level = *other_state->level + 1;
+    if (level < best_level) {
+      best_level = level;
+      candidates.clear();
+    }
+    candidates.push_back({other.person, *other_state->level, other.venue, contact->start, contact->end});
+  });
+  if (best_level > params.max_depth) return result;
+  result.level = best_level;
+  std::sort(candidates.begin(), candidates.end(), [](const ContactView& a, const ContactView& b) {
+    if (a.start != b.start) return a.start < b.start;
+    if (a.person != b.person) return a.person < b.person;
+    if (a.venue != b.venue) return a.venue < b.venue;
+    return a.end < b.end;
+  });
+  result.exposed_at = candidates.front().start;
+  std::set<std::string> via;
+  for (const auto& contact : candidates) via.insert(contact.person);
+  result.via.assign(via.begin(), via.end());
+  result.contacts = std::move(candidates);
+  return result;
+}
+
+}  // namespace ctrace

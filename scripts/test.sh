@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds ctrace, and runs every test: the unit and integration tests
+# (the integration tests run the real service against real RocksDB over real HTTP), then the
+# unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Usage: scripts/test.sh [--no-sanitizers]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+sanitizers=1
+[[ "${1:-}" == "--no-sanitizers" ]] && sanitizers=0
+
+"$root/scripts/setup.sh"
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+jobs="$(nproc)"
+
+echo "== build"
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTRACE_BUILD_BENCH=OFF >/dev/null
+ninja -C "$root/build" -j"$jobs"
+
+echo "== tests"
+(cd "$root/build" && ctest -j"$jobs" --output-on-failure --timeout 900)
+
+if [[ $sanitizers == 1 ]]; then
+  echo "== unit tests under ASan + UBSan"
+  cmake -S "$root" -B "$root/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCTRACE_SANITIZE=ON \
+    -DCTRACE_BUILD_BENCH=OFF -DCTRACE_BUILD_INTEGRATION_TESTS=OFF >/dev/null
+  ninja -C "$root/build-asan" -j"$jobs"
+  (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest -j"$jobs" -L unit --output-on-failure --timeout 900)
+fi
+echo "== all tests passed"

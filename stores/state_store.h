@@ -1,0 +1,159 @@
+// The derived-state store: a RocksDB instance under DATA/state holding each person's live
+// events and everything derived from them, plus the log position applied so far.
+//
+// Column families and key layouts (on-disk format, DO NOT CHANGE; T = 8-byte big-endian time
+// with the sign bit flipped, `|` = concatenation, `\0` = kKeySep):
+//   default       "applied"                         -> next log position to apply (8 bytes BE)
+//                 "counter/<name>"                  -> uint64 LE
+//   events        person \0 type(1) T(time) id      -> EncodeEvent(event)   (a person's live events)
+//   event_ids     id                                -> person               (apply-side duplicates)
+//   expiry        T(time) person \0 id              -> type(1)              (events by event time)
+//   visits        person \0 T(start) venue          -> T(end) checked_out(1) (person-time index)
+//   venue_visits  venue \0 T(start) person          -> T(end) checked_out(1) (venue-time index)
+//   persons       person                            -> PersonState           (level, case)
+//   levels        level(1) person                   -> T(exposed_at) via     (call lists, level >= 1)
+//   cases         person                            -> CaseInfo
+//   links_in      to \0 from                        -> venues                (linked_from)
+//   links_out     from \0 to                        -> venues
+//
+// Reads go through StateView, implemented by a StateTxn (its own writes included) and by a
+// snapshot for queries. Writes go through a StateTxn, committed atomically with the position.
+//
+// Thread-safety: StateStore and its snapshots may be used from any thread; a StateTxn belongs
+// to one thread (the apply loop).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/event.h"
+#include "model/time.h"
+#include "processors/views.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace ctrace {
+
+struct VisitRecord {
+  std::string person;
+  std::string venue;
+  TimeMs start = 0;
+  TimeMs end = 0;
+  bool checked_out = false;
+  bool operator==(const VisitRecord&) const = default;
+};
+
+// What the engine keeps per person.
+struct PersonState {
+  std::optional<int> level;          // 0 for a case, 1..max_depth when exposed
+  TimeMs exposed_at = 0;             // meaningful for level >= 1
+  std::vector<std::string> via;      // sorted, for level >= 1
+  std::optional<CaseInfo> case_info; // set for cases
+  bool operator==(const PersonState&) const = default;
+  bool empty() const { return !level && !case_info; }
+};
+
+struct StoreOptions {
+  // Compress SST files (lz4). Default: true. Off makes raw bytes visible to a file scan.
+  bool compression = true;
+  // Write buffer per column family, bytes. Default: 16 MiB.
+  size_t write_buffer_size = 16 << 20;
+  // Block cache shared by all column families, bytes. Default: 64 MiB.
+  size_t block_cache_size = 64 << 20;
+};
+
+// Callbacks return true to continue the scan, false to stop.
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  virtual std::optional<PersonState> GetPerson(std::string_view person) = 0;
+  virtual bool HasEventId(std::string_view id) = 0;
+  virtual void ForEachPersonEvent(std::string_view person,
+                                  const std::function<bool(const Event&)>& fn) = 0;
+  virtual void ForEachPersonVisit(std::string_view person,
+                                  const std::function<bool(const VisitRecord&)>& fn) = 0;
+  // Visits at `venue` whose start lies in [start_from, start_to), in (start, person) order.
+  // `resume_after`, when not empty, is a key returned by VenueVisitKey: the scan starts after it.
+  virtual void ForEachVenueVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
+                                 std::string_view resume_after,
+                                 const std::function<bool(const VisitRecord&)>& fn) = 0;
+  virtual void ForEachLevel(int level, std::string_view after,
+                            const std::function<bool(const std::string& person, TimeMs exposed_at,
+                                                     const std::vector<std::string>& via)>& fn) = 0;
+  virtual void ForEachCase(std::string_view after,
+                           const std::function<bool(const std::string& person, const CaseInfo&)>& fn) = 0;
+  virtual void ForEachLinkIn(std::string_view to,
+                             const std::function<bool(const std::string& from,
+                                                      const std::vector<std::string>& venues)>& fn) = 0;
+  virtual void ForEachLinkOut(std::string_view from,
+                              const std::function<bool(const std::string& to,
+                                                       const std::vector<std::string>& venues)>& fn) = 0;
+  virtual void ForEachLink(const std::function<bool(const std::string& from, const std::string& to,
+                                                    const std::vector<std::string>& venues)>& fn) = 0;
+  // Events with time < before, in time order: (time, person, id, type).
+  virtual void ForEachExpiring(TimeMs before,
+                               const std::function<bool(TimeMs time, const std::string& person,
+                                                        const std::string& id, EventType type)>& fn) = 0;
+  virtual uint64_t GetCounter(std::string_view name) = 0;
+};
+
+// The key of a visit in the venue-time index, usable as a `resume_after` cursor.
+std::string VenueVisitKey(const VisitRecord& visit);
+
+class StateTxn : public StateView {
+ public:
+  virtual void PutEvent(const Event& event) = 0;
+  virtual void DeleteEvent(const Event& event) = 0;
+  virtual void PutVisit(const VisitRecord& visit) = 0;     // both indexes
+  virtual void DeleteVisit(const VisitRecord& visit) = 0;  // both indexes
+  // Writes `now_state` for `person`, keeping the levels and cases indexes in step with
+  // `old_state` (what GetPerson returned before).
+  virtual void PutPerson(std::string_view person, const PersonState& old_state,
+                         const PersonState& now_state) = 0;
+  virtual void PutLink(std::string_view from, std::string_view to,
+                       const std::vector<std::string>& venues) = 0;
+  virtual void DeleteLink(std::string_view from, std::string_view to) = 0;
+  virtual void AddCounter(std::string_view name, int64_t delta) = 0;
+};
+
+class StateStore {
+ public:
+  // Opens (creating if needed) the store in `dir`. Returns nullptr and sets *error on failure.
+  static std::unique_ptr<StateStore> Open(const std::string& dir, const StoreOptions& options,
+                                          std::string* error);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // The next log position to apply (0 for a new store).
+  uint64_t AppliedPosition();
+
+  std::unique_ptr<StateTxn> Begin();
+  // Commits the transaction and the new applied position in one atomic write.
+  // Returns false and sets *error on failure (nothing is written then).
+  [[nodiscard]] bool Commit(StateTxn& txn, uint64_t next_position, std::string* error);
+
+  // A consistent read-only view as of now.
+  std::unique_ptr<StateView> Snapshot();
+
+  // Flushes memtables to files (shutdown, tests).
+  void Flush();
+
+  struct Handles;
+
+ private:
+  StateStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<Handles> handles_;
+};
+
+}  // namespace ctrace
