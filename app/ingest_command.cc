@@ -71,7 +71,7 @@ int RunIngest(const IngestFlags& flags) {
                   error);
     return kExitFailure;
   }
-  AppliedPosition applied;  // nothing applies here: the service applies the log when it starts
+  AppliedPositions applied;  // nothing applies here: the service applies the log when it starts
   IngestOptions options;
   options.max_unapplied = UINT64_MAX;
   options.event_clock = flags.clock == "event";

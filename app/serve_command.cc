@@ -116,18 +116,18 @@ int RunServe(const ServeFlags& flags) {
     spdlog::error("component=store error=\"{}\"", error);
     return kExitFailure;
   }
-  spdlog::info("component=log kind=embedded end={} compression={}", log->End(), compression);
-  spdlog::info("component=store applied={}", store->AppliedPosition());
+  spdlog::info("component=log kind=embedded end={} compression={}", log->NextPosition(), compression);
+  spdlog::info("component=store applied_events={}", Lag(store->Applied(), {}));
 
   TracingEngine engine(store.get(), params);
-  AppliedPosition applied;
+  AppliedPositions applied;
   ApplyLoop apply_loop(log.get(), store.get(), &engine, clock.get(), &applied);
   IngestOptions ingest_options;
   ingest_options.event_clock = flags.clock == "event";
   IngestPipeline ingest(log.get(), clock.get(), params, &applied, ingest_options);
   StatsSources sources;
-  sources.log_end = [&] { return log->End(); };
-  sources.applied = [&] { return applied.Get(); };
+  sources.log_end = [&] { return Lag(log->End(), {}); };
+  sources.applied = [&] { return Lag(applied.Get(), {}); };
   sources.ingest_counters = [&] { return log->Counters(); };
   QueryEngine queries(store.get(), params, clock.get(), sources);
 
@@ -156,7 +156,7 @@ int RunServe(const ServeFlags& flags) {
   server.Stop(std::chrono::milliseconds(*grace));
   apply_loop.Stop();
   store->Flush();
-  spdlog::info("component=serve stopped applied={} log_end={}", applied.Get(), log->End());
+  spdlog::info("component=serve stopped applied={} log_end={}", Lag(applied.Get(), {}), log->NextPosition());
   return kExitOk;
 }
 

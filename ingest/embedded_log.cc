@@ -155,9 +155,12 @@ bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<Dea
   return true;
 }
 
-bool EmbeddedLog::Read(uint64_t from, size_t max, std::vector<LogRecord>* records, std::string* error) {
+bool EmbeddedLog::Read(const LogPositions& applied, size_t max, std::vector<LogRecord>* records,
+                       std::string* error) {
   records->clear();
-  const uint64_t end = End();
+  const auto applied_it = applied.find(0);
+  const uint64_t from = applied_it == applied.end() ? 0 : static_cast<uint64_t>(applied_it->second);
+  const uint64_t end = NextPosition();
   if (from >= end) return true;
   const std::string lower = PositionKey(from);
   const std::string upper = PositionKey(end);
@@ -167,9 +170,9 @@ bool EmbeddedLog::Read(uint64_t from, size_t max, std::vector<LogRecord>* record
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_->cf[kLog]));
   for (it->Seek(lower); it->Valid() && records->size() < max; it->Next()) {
     LogRecord record;
-    record.position = GetFixed64BE({it->key().data(), it->key().size()});
+    record.offset = static_cast<int64_t>(GetFixed64BE({it->key().data(), it->key().size()}));
     if (!DecodeEvent({it->value().data(), it->value().size()}, &record.event)) {
-      *error = "event log record at position " + std::to_string(record.position) + " does not decode";
+      *error = "event log record at position " + std::to_string(record.offset) + " does not decode";
       return false;
     }
     records->push_back(std::move(record));
@@ -181,14 +184,16 @@ bool EmbeddedLog::Read(uint64_t from, size_t max, std::vector<LogRecord>* record
   return true;
 }
 
-uint64_t EmbeddedLog::End() const {
+uint64_t EmbeddedLog::NextPosition() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return end_;
 }
 
-bool EmbeddedLog::WaitForMore(uint64_t from, std::chrono::milliseconds timeout) {
+void EmbeddedLog::WaitForMore(const LogPositions& applied, std::chrono::milliseconds timeout) {
+  const auto applied_it = applied.find(0);
+  const int64_t from = applied_it == applied.end() ? 0 : applied_it->second;
   std::unique_lock<std::mutex> lock(mutex_);
-  return appended_.wait_for(lock, timeout, [&] { return end_ > from; });
+  appended_.wait_for(lock, timeout, [&] { return static_cast<int64_t>(end_) > from; });
 }
 
 std::map<std::string, uint64_t> EmbeddedLog::Counters() const {

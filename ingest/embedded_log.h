@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/event_source.h"
 #include "model/event.h"
 
 namespace rocksdb {
@@ -29,11 +30,6 @@ class ColumnFamilyHandle;
 }  // namespace rocksdb
 
 namespace ctrace {
-
-struct LogRecord {
-  uint64_t position = 0;
-  Event event;
-};
 
 struct DeadLetter {
   std::string reason;
@@ -51,7 +47,7 @@ struct LogOptions {
   bool sync = true;
 };
 
-class EmbeddedLog {
+class EmbeddedLog final : public EventSource {
  public:
   // Opens or creates the log in `dir`. Returns nullptr and sets *error on failure (e.g. the
   // directory is locked by a running service).
@@ -69,15 +65,15 @@ class EmbeddedLog {
                             TimeMs receive_time, std::vector<AppendOutcome>* outcomes, uint64_t* end,
                             std::string* error);
 
-  // Reads up to `max` records from `from` on. Returns false and sets *error on a read error or
-  // a record that does not decode.
-  [[nodiscard]] bool Read(uint64_t from, size_t max, std::vector<LogRecord>* records, std::string* error);
+  // EventSource, on partition 0. A record that does not decode is a read error.
+  bool Read(const LogPositions& applied, size_t max, std::vector<LogRecord>* records,
+            std::string* error) override;
+  void WaitForMore(const LogPositions& applied, std::chrono::milliseconds timeout) override;
+  LogPositions End() override { return {{0, static_cast<int64_t>(NextPosition())}}; }
+  bool Reachable() override { return true; }
 
   // The next position to be written.
-  uint64_t End() const;
-
-  // Waits until End() > from or `timeout` passes. Returns End() > from.
-  bool WaitForMore(uint64_t from, std::chrono::milliseconds timeout);
+  uint64_t NextPosition() const;
 
   // The outcome counters: "<type>.accepted", "<type>.duplicate", "rejected.<reason>".
   std::map<std::string, uint64_t> Counters() const;

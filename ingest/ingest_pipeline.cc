@@ -4,26 +4,8 @@
 
 namespace ctrace {
 
-void AppliedPosition::Set(uint64_t position) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    position_ = position;
-  }
-  changed_.notify_all();
-}
-
-uint64_t AppliedPosition::Get() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return position_;
-}
-
-bool AppliedPosition::WaitFor(uint64_t position, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return position_ >= position; });
-}
-
 IngestPipeline::IngestPipeline(EmbeddedLog* log, Clock* clock, const TracingParams& params,
-                               AppliedPosition* applied, IngestOptions options)
+                               AppliedPositions* applied, IngestOptions options)
     : log_(log), clock_(clock), params_(params), applied_(applied), options_(options) {
   if (options_.event_clock) params_.max_clock_skew = kTimeMax / 4;
 }
@@ -35,7 +17,7 @@ IngestResult IngestPipeline::Ingest(std::string_view body, BodyFormat format) {
     result.status = IngestStatus::kBadBody;
     return result;
   }
-  if (log_->End() - applied_->Get() > options_.max_unapplied) {
+  if (Lag(log_->End(), applied_->Get()) > options_.max_unapplied) {
     result.status = IngestStatus::kOverloaded;
     result.message = "too many events wait to be applied; retry later";
     return result;
@@ -79,7 +61,7 @@ IngestResult IngestPipeline::Ingest(std::string_view body, BodyFormat format) {
 }
 
 bool IngestPipeline::WaitApplied(uint64_t position, std::chrono::milliseconds timeout) {
-  return applied_->WaitFor(position, timeout);
+  return applied_->WaitFor({{0, static_cast<int64_t>(position)}}, timeout);
 }
 
 }  // namespace ctrace

@@ -10,26 +10,12 @@
 #include <mutex>
 
 #include "ingest/embedded_log.h"
+#include "ingest/event_source.h"
 #include "ingest/ingest_service.h"
 #include "model/clock.h"
 #include "model/params.h"
 
 namespace ctrace {
-
-// The log position the processors have applied up to; the apply loop sets it, ingest waits
-// on it. Thread-safe.
-class AppliedPosition {
- public:
-  void Set(uint64_t position);
-  uint64_t Get() const;
-  // Waits until Get() >= position or the timeout passes; returns Get() >= position.
-  bool WaitFor(uint64_t position, std::chrono::milliseconds timeout);
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  uint64_t position_ = 0;
-};
 
 struct IngestOptions {
   // The most events that may sit in the log unapplied before ingest answers "overloaded".
@@ -44,7 +30,7 @@ struct IngestOptions {
 class IngestPipeline final : public IngestService {
  public:
   // `log`, `clock` and `applied` must outlive the pipeline.
-  IngestPipeline(EmbeddedLog* log, Clock* clock, const TracingParams& params, AppliedPosition* applied,
+  IngestPipeline(EmbeddedLog* log, Clock* clock, const TracingParams& params, AppliedPositions* applied,
                  IngestOptions options = {});
 
   IngestResult Ingest(std::string_view body, BodyFormat format) override;
@@ -54,7 +40,7 @@ class IngestPipeline final : public IngestService {
   EmbeddedLog* log_;
   Clock* clock_;
   TracingParams params_;
-  AppliedPosition* applied_;
+  AppliedPositions* applied_;
   IngestOptions options_;
 };
 

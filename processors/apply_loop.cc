@@ -4,10 +4,10 @@
 
 namespace ctrace {
 
-ApplyLoop::ApplyLoop(EmbeddedLog* log, StateStore* store, TracingEngine* engine, Clock* clock,
-                     AppliedPosition* applied, ApplyLoopOptions options)
-    : log_(log), store_(store), engine_(engine), clock_(clock), applied_(applied), options_(options) {
-  applied_->Set(store_->AppliedPosition());
+ApplyLoop::ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
+                     AppliedPositions* applied, ApplyLoopOptions options)
+    : source_(source), store_(store), engine_(engine), clock_(clock), applied_(applied), options_(options) {
+  applied_->Set(store_->Applied());
 }
 
 ApplyLoop::~ApplyLoop() { Stop(); }
@@ -24,15 +24,15 @@ void ApplyLoop::Stop() {
 
 bool ApplyLoop::Step(bool* did_work, std::string* error) {
   *did_work = false;
-  const uint64_t from = store_->AppliedPosition();
+  const LogPositions from = store_->Applied();
   std::vector<LogRecord> records;
-  if (!log_->Read(from, options_.batch_events, &records, error)) return false;
+  if (!source_->Read(from, options_.batch_events, &records, error)) return false;
   const TimeMs now = clock_->Now();
   if (!records.empty()) {
     std::vector<Event> events;
     events.reserve(records.size());
-    for (auto& record : records) events.push_back(std::move(record.event));
-    const uint64_t next = records.back().position + 1;
+    for (const auto& record : records) events.push_back(record.event);
+    const LogPositions next = Advance(from, records);
     ApplyCounts counts;
     if (!engine_->Apply(events, next, now, &counts, error)) return false;
     applied_events_ += counts.applied;
@@ -41,7 +41,7 @@ bool ApplyLoop::Step(bool* did_work, std::string* error) {
   }
   bool more = false;
   ApplyCounts counts;
-  if (!engine_->Expire(now, store_->AppliedPosition(), options_.expire_batch, &counts, &more, error)) return false;
+  if (!engine_->Expire(now, store_->Applied(), options_.expire_batch, &counts, &more, error)) return false;
   if (counts.expired > 0) {
     spdlog::info("component=apply expired_events={} recomputed={}", counts.expired, counts.recomputed);
     *did_work = true;
@@ -68,7 +68,7 @@ void ApplyLoop::Run() {
       continue;
     }
     healthy_ = true;
-    if (!did_work) log_->WaitForMore(store_->AppliedPosition(), options_.idle_wait);
+    if (!did_work) source_->WaitForMore(store_->Applied(), options_.idle_wait);
   }
 }
 

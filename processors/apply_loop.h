@@ -1,6 +1,6 @@
-// The thread that moves events from the log into the state: read from the applied position,
-// apply a batch, commit it with the new position, publish the position; and, as `now` moves,
-// expire what is no longer live.
+// The thread that moves events from the log into the state: read after the applied
+// positions, apply a batch, commit it with the new positions, publish them; and, as `now`
+// moves, expire what is no longer live.
 //
 // Thread-safety: Start/Stop from one thread; the loop runs on its own thread.
 #pragma once
@@ -10,8 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "ingest/embedded_log.h"
-#include "ingest/ingest_pipeline.h"
+#include "ingest/event_source.h"
 #include "model/clock.h"
 #include "processors/tracing_engine.h"
 
@@ -20,7 +19,7 @@ namespace ctrace {
 struct ApplyLoopOptions {
   // The most events applied in one transaction. Default: 4096.
   size_t batch_events = 4096;
-  // How long the loop sleeps when there is nothing to do. Default: 200 ms.
+  // How long the loop waits for new events when there is nothing to do. Default: 200 ms.
   std::chrono::milliseconds idle_wait{200};
   // The most expired events removed in one transaction. Default: 10,000.
   size_t expire_batch = 10'000;
@@ -29,15 +28,15 @@ struct ApplyLoopOptions {
 class ApplyLoop {
  public:
   // All pointers must outlive the loop.
-  ApplyLoop(EmbeddedLog* log, StateStore* store, TracingEngine* engine, Clock* clock,
-            AppliedPosition* applied, ApplyLoopOptions options = {});
+  ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
+            AppliedPositions* applied, ApplyLoopOptions options = {});
   ~ApplyLoop();
 
   void Start();
   // Finishes the batch in hand and stops.
   void Stop();
 
-  // Applies everything in the log now, on the calling thread (for `ctrace ingest`, tests).
+  // Applies everything the source has now, on the calling thread (tools, tests).
   // Returns false and sets *error on failure.
   [[nodiscard]] bool RunOnce(std::string* error);
 
@@ -48,11 +47,11 @@ class ApplyLoop {
   void Run();
   bool Step(bool* did_work, std::string* error);
 
-  EmbeddedLog* log_;
+  EventSource* source_;
   StateStore* store_;
   TracingEngine* engine_;
   Clock* clock_;
-  AppliedPosition* applied_;
+  AppliedPositions* applied_;
   ApplyLoopOptions options_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> healthy_{true};

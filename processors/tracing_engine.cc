@@ -185,7 +185,7 @@ class TracingEngine::Batch {
 
 TracingEngine::TracingEngine(StateStore* store, TracingParams params) : store_(store), params_(params) {}
 
-bool TracingEngine::Apply(const std::vector<Event>& events, uint64_t next_position, TimeMs now,
+bool TracingEngine::Apply(const std::vector<Event>& events, const LogPositions& applied, TimeMs now,
                           ApplyCounts* counts, std::string* error) {
   auto txn = store_->Begin();
   Batch batch(txn.get(), params_, counts);
@@ -207,10 +207,10 @@ bool TracingEngine::Apply(const std::vector<Event>& events, uint64_t next_positi
     ++counts->applied;
   }
   batch.Run();
-  return store_->Commit(*txn, next_position, error);
+  return store_->Commit(*txn, applied, error);
 }
 
-bool TracingEngine::Expire(TimeMs now, uint64_t position, size_t max_events, ApplyCounts* counts,
+bool TracingEngine::Expire(TimeMs now, const LogPositions& applied, size_t max_events, ApplyCounts* counts,
                            bool* more, std::string* error) {
   *more = false;
   auto txn = store_->Begin();
@@ -238,7 +238,7 @@ bool TracingEngine::Expire(TimeMs now, uint64_t position, size_t max_events, App
     ++counts->expired;
   }
   batch.Run();
-  return store_->Commit(*txn, position, error);
+  return store_->Commit(*txn, applied, error);
 }
 
 }  // namespace ctrace

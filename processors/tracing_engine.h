@@ -32,16 +32,16 @@ class TracingEngine {
   // `store` must outlive the engine.
   TracingEngine(StateStore* store, TracingParams params);
 
-  // Applies `events` (in log order) as of `now` and commits them with `next_position` in one
+  // Applies `events` (in log order) as of `now` and commits them with `applied` in one
   // atomic write. Returns false and sets *error when the store cannot be written; nothing of
   // the batch is then applied.
-  [[nodiscard]] bool Apply(const std::vector<Event>& events, uint64_t next_position, TimeMs now,
+  [[nodiscard]] bool Apply(const std::vector<Event>& events, const LogPositions& applied, TimeMs now,
                            ApplyCounts* counts, std::string* error);
 
   // Removes the events that are no longer live at `now` (time < now - retention), up to
-  // `max_events` of them, and recomputes what they supported; commits with `position`
+  // `max_events` of them, and recomputes what they supported; commits with `applied`
   // unchanged. Sets *more when expired events remain.
-  [[nodiscard]] bool Expire(TimeMs now, uint64_t position, size_t max_events, ApplyCounts* counts,
+  [[nodiscard]] bool Expire(TimeMs now, const LogPositions& applied, size_t max_events, ApplyCounts* counts,
                             bool* more, std::string* error);
 
   const TracingParams& params() const { return params_; }

@@ -546,20 +546,28 @@ StateStore::~StateStore() {
   db_->Close();
 }
 
-uint64_t StateStore::AppliedPosition() {
+LogPositions StateStore::Applied() {
+  LogPositions positions;
   std::string value;
-  if (!db_->Get(rocksdb::ReadOptions(), handles_->cf[kDefault], ToSlice(kAppliedKey), &value).ok() ||
-      value.size() != 8) {
-    return 0;
+  if (!db_->Get(rocksdb::ReadOptions(), handles_->cf[kDefault], ToSlice(kAppliedKey), &value).ok()) {
+    return positions;
   }
-  return GetFixed64BE(value);
+  ValueReader reader(value);
+  uint64_t count = 0;
+  if (!reader.GetVarint64(&count)) return positions;
+  for (uint64_t entry_idx = 0; entry_idx < count; ++entry_idx) {
+    uint64_t partition = 0, offset = 0;
+    if (!reader.GetVarint64(&partition) || !reader.GetVarint64(&offset)) return {};
+    positions[static_cast<int32_t>(partition)] = static_cast<int64_t>(offset);
+  }
+  return positions;
 }
 
 std::unique_ptr<StateTxn> StateStore::Begin() {
   return std::make_unique<BatchTxn>(db_.get(), handles_.get());
 }
 
-bool StateStore::Commit(StateTxn& txn, uint64_t next_position, std::string* error) {
+bool StateStore::Commit(StateTxn& txn, const LogPositions& applied, std::string* error) {
   auto& batch_txn = static_cast<BatchTxn&>(txn);
   auto& batch = batch_txn.batch();
   for (const auto& [name, delta] : batch_txn.counter_deltas()) {
@@ -572,7 +580,11 @@ bool StateStore::Commit(StateTxn& txn, uint64_t next_position, std::string* erro
     batch.Put(handles_->cf[kDefault], ToSlice(key), ToSlice(value));
   }
   std::string position;
-  PutFixed64BE(&position, next_position);
+  PutVarint64(&position, applied.size());
+  for (const auto& [partition, offset] : applied) {
+    PutVarint64(&position, static_cast<uint64_t>(partition));
+    PutVarint64(&position, static_cast<uint64_t>(offset));
+  }
   batch.Put(handles_->cf[kDefault], ToSlice(kAppliedKey), ToSlice(position));
   rocksdb::WriteOptions options;
   const auto status = db_->Write(options, batch.GetWriteBatch());

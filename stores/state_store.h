@@ -3,7 +3,7 @@
 //
 // Column families and key layouts (on-disk format, DO NOT CHANGE; T = 8-byte big-endian time
 // with the sign bit flipped, `|` = concatenation, `\0` = kKeySep):
-//   default       "applied"                         -> next log position to apply (8 bytes BE)
+//   default       "applied"                         -> LogPositions: count, then (partition, next offset) varints
 //                 "counter/<name>"                  -> uint64 LE
 //   events        person \0 type(1) T(time) id      -> EncodeEvent(event)   (a person's live events)
 //   event_ids     id                                -> person               (apply-side duplicates)
@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/event_source.h"
 #include "model/event.h"
 #include "model/time.h"
 #include "processors/views.h"
@@ -134,13 +135,13 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  // The next log position to apply (0 for a new store).
-  uint64_t AppliedPosition();
+  // The log positions applied so far (empty for a new store).
+  LogPositions Applied();
 
   std::unique_ptr<StateTxn> Begin();
   // Commits the transaction and the new applied position in one atomic write.
   // Returns false and sets *error on failure (nothing is written then).
-  [[nodiscard]] bool Commit(StateTxn& txn, uint64_t next_position, std::string* error);
+  [[nodiscard]] bool Commit(StateTxn& txn, const LogPositions& applied, std::string* error);
 
   // A consistent read-only view as of now.
   std::unique_ptr<StateView> Snapshot();
