@@ -14,6 +14,8 @@ using CommandRunner = std::function<int()>;
 CommandRunner AddServeCommand(CLI::App& app);
 CommandRunner AddIngestCommand(CLI::App& app);
 CommandRunner AddSimulateCommand(CLI::App& app);
+CommandRunner AddTopicsCommand(CLI::App& app);
+CommandRunner AddEraseCommand(CLI::App& app);
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

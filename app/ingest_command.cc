@@ -1,5 +1,6 @@
 // `ctrace ingest FILE...`: NDJSON files (or `-` for stdin) into the embedded log of a data
-// directory, with a summary of what was accepted, duplicated and rejected.
+// directory, or into Kafka (--kafka), with a summary of what was accepted, duplicated and
+// rejected. In Kafka mode "duplicates" are ids sent earlier by this run (docs/kafka.md).
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,11 +11,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "app/commands.h"
 #include "app/settings.h"
 #include "ingest/embedded_log.h"
 #include "ingest/ingest_pipeline.h"
+#include "ingest/kafka_producer.h"
+#include "ingest/kafka_topics.h"
 
 namespace ctrace {
 
@@ -27,6 +31,9 @@ struct IngestFlags {
   ParamFlags params;
   int batch_lines = 10'000;
   std::string compression = "true";
+  std::string kafka;
+  std::string topic_prefix = "ctrace";
+  std::string overload_wait = "10m";
 };
 
 struct Summary {
@@ -60,22 +67,51 @@ int RunIngest(const IngestFlags& flags) {
     std::fprintf(stderr, "ctrace: error: --batch-lines: must be at least 1\n");
     return kExitUsage;
   }
-  std::error_code fs_error;
-  std::filesystem::create_directories(flags.data, fs_error);
-  LogOptions log_options;
-  log_options.compression = flags.compression != "false";
-  auto log = EmbeddedLog::Open(flags.data + "/log", log_options, &error);
-  if (!log) {
-    spdlog::error("component=ingest error=\"{}\" hint=\"is a ctrace serve running on this data directory? "
-                  "send events to its POST /v1/events instead\"",
-                  error);
-    return kExitFailure;
+  const auto overload_wait = ParseDuration(flags.overload_wait);
+  if (!overload_wait) {
+    std::fprintf(stderr, "ctrace: error: --overload-wait: '%s' is not a duration\n", flags.overload_wait.c_str());
+    return kExitUsage;
   }
-  AppliedPositions applied;  // nothing applies here: the service applies the log when it starts
+  std::unique_ptr<EmbeddedLog> log;
+  std::unique_ptr<KafkaSink> kafka_sink;
+  EventSink* sink = nullptr;
+  if (flags.kafka.empty()) {
+    std::error_code fs_error;
+    std::filesystem::create_directories(flags.data, fs_error);
+    LogOptions log_options;
+    log_options.compression = flags.compression != "false";
+    log = EmbeddedLog::Open(flags.data + "/log", log_options, &error);
+    if (!log) {
+      spdlog::error("component=ingest error=\"{}\" hint=\"is a ctrace serve running on this data directory? "
+                    "send events to its POST /v1/events instead\"",
+                    error);
+      return kExitFailure;
+    }
+    sink = log.get();
+  } else {
+    KafkaOptions kafka_options;
+    kafka_options.brokers = flags.kafka;
+    kafka_options.topic_prefix = flags.topic_prefix;
+    std::vector<std::string> problems;
+    if (!CheckTopics(kafka_options, &problems, &error)) {
+      std::fprintf(stderr, "ctrace: error: %s\n", error.c_str());
+      return kExitFailure;
+    }
+    for (const auto& problem : problems) std::fprintf(stderr, "ctrace: error: %s\n", problem.c_str());
+    if (!problems.empty()) return kExitFailure;
+    // No state store here: duplicates are the ids this run sent; the service drops the rest.
+    kafka_sink = KafkaSink::Open(kafka_options, {}, nullptr, &error);
+    if (!kafka_sink) {
+      spdlog::error("component=ingest error=\"{}\"", error);
+      return kExitFailure;
+    }
+    sink = kafka_sink.get();
+  }
+  AppliedPositions applied;  // nothing applies here: the service applies the log
   IngestOptions options;
   options.max_unapplied = UINT64_MAX;
   options.event_clock = flags.clock == "event";
-  IngestPipeline pipeline(log.get(), clock.get(), params, &applied, options);
+  IngestPipeline pipeline(sink, clock.get(), params, &applied, options);
 
   const bool progress = isatty(STDERR_FILENO) != 0;
   const auto started = std::chrono::steady_clock::now();
@@ -99,6 +135,13 @@ int RunIngest(const IngestFlags& flags) {
     auto flush = [&]() -> bool {
       if (lines_in_body == 0) return true;
       auto result = pipeline.Ingest(body, BodyFormat::kNdjson);
+      // Back-pressure (a full Kafka queue): wait and send the same lines again; what was
+      // written before the queue filled up comes back as duplicates of this run.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(*overload_wait);
+      while (result.status == IngestStatus::kOverloaded && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        result = pipeline.Ingest(body, BodyFormat::kNdjson);
+      }
       if (result.status != IngestStatus::kOk) {
         spdlog::error("component=ingest file={} error=\"{}\"", file, result.message);
         return false;
@@ -149,6 +192,9 @@ CommandRunner AddIngestCommand(CLI::App& app) {
   AddParamOptions(sub, &flags->params);
   AddOption(sub, "--batch-lines", &flags->batch_lines, "events per durable append");
   AddOption(sub, "--compression", &flags->compression, "compress stored files (true|false)");
+  AddOption(sub, "--kafka", &flags->kafka, "Kafka brokers host:port,... (absent: the embedded log of --data)");
+  AddOption(sub, "--topic-prefix", &flags->topic_prefix, "Kafka topics are PREFIX.checkins, PREFIX.tests, ...");
+  AddOption(sub, "--overload-wait", &flags->overload_wait, "how long to keep retrying while Kafka's queue is full");
   return [flags] { return RunIngest(*flags); };
 }
 

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   runners["serve"] = ctrace::AddServeCommand(app);
   runners["ingest"] = ctrace::AddIngestCommand(app);
   runners["simulate"] = ctrace::AddSimulateCommand(app);
+  runners["topics"] = ctrace::AddTopicsCommand(app);
+  runners["erase"] = ctrace::AddEraseCommand(app);
   for (auto* sub : app.get_subcommands({})) {
     sub->add_option("--config", "a TOML file of settings (flags and CTRACE_* variables win over it)")
         ->envname("CTRACE_CONFIG");

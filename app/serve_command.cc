@@ -1,4 +1,5 @@
-// `ctrace serve`: the service on the embedded log: ingest, apply loop, HTTP API.
+// `ctrace serve`: the service: ingest, apply loop, HTTP API, on the embedded log or on Kafka
+// (--kafka; docs/kafka.md).
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -13,8 +14,12 @@
 #include "app/settings.h"
 #include "ingest/embedded_log.h"
 #include "ingest/ingest_pipeline.h"
+#include "ingest/kafka_consumer.h"
+#include "ingest/kafka_producer.h"
+#include "ingest/kafka_topics.h"
 #include "model/clock.h"
 #include "processors/apply_loop.h"
+#include "processors/erase_pass.h"
 #include "processors/query_engine.h"
 #include "processors/tracing_engine.h"
 #include "stores/state_store.h"
@@ -32,6 +37,10 @@ struct ServeFlags {
   std::string max_body = "67108864";
   std::string compression = "true";
   std::string shutdown_grace = "10s";
+  std::string erase_interval = "1h";
+  std::string kafka;
+  std::string topic_prefix = "ctrace";
+  std::string group = "ctrace";
 };
 
 bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port) {
@@ -88,6 +97,8 @@ int RunServe(const ServeFlags& flags) {
   if (flags.http_threads < 1 || flags.http_threads > 256) return UsageError("--http-threads: must be between 1 and 256");
   const auto grace = ParseDuration(flags.shutdown_grace);
   if (!grace) return UsageError("--shutdown-grace: '" + flags.shutdown_grace + "' is not a duration");
+  const auto erase_interval = flags.erase_interval == "0" ? std::optional<DurationMs>(0) : ParseDuration(flags.erase_interval);
+  if (!erase_interval) return UsageError("--erase-interval: '" + flags.erase_interval + "' is not a duration (0 turns hourly passes off)");
 
   // Signals are taken by sigwait below, so every thread started from here on blocks them.
   sigset_t signals;
@@ -102,12 +113,27 @@ int RunServe(const ServeFlags& flags) {
     spdlog::error("component=serve error=\"cannot create the data directory: {}\"", fs_error.message());
     return kExitFailure;
   }
-  LogOptions log_options;
-  log_options.compression = compression;
-  auto log = EmbeddedLog::Open(flags.data + "/log", log_options, &error);
-  if (!log) {
-    spdlog::error("component=log error=\"{}\"", error);
-    return kExitFailure;
+  KafkaOptions kafka_options;
+  kafka_options.brokers = flags.kafka;
+  kafka_options.topic_prefix = flags.topic_prefix;
+  kafka_options.group = flags.group;
+  std::unique_ptr<EmbeddedLog> log;
+  if (flags.kafka.empty()) {
+    LogOptions log_options;
+    log_options.compression = compression;
+    log = EmbeddedLog::Open(flags.data + "/log", log_options, &error);
+    if (!log) {
+      spdlog::error("component=log error=\"{}\"", error);
+      return kExitFailure;
+    }
+  } else {
+    std::vector<std::string> problems;
+    if (!CheckTopics(kafka_options, &problems, &error)) {
+      std::fprintf(stderr, "ctrace: error: %s\n", error.c_str());
+      return kExitFailure;
+    }
+    for (const auto& problem : problems) std::fprintf(stderr, "ctrace: error: %s\n", problem.c_str());
+    if (!problems.empty()) return kExitFailure;
   }
   StoreOptions store_options;
   store_options.compression = compression;
@@ -116,23 +142,74 @@ int RunServe(const ServeFlags& flags) {
     spdlog::error("component=store error=\"{}\"", error);
     return kExitFailure;
   }
-  spdlog::info("component=log kind=embedded end={} compression={}", log->NextPosition(), compression);
+  // Kafka mode: the sink is declared before the source, which sends its dead letters through
+  // it, so that the source goes first.
+  std::unique_ptr<KafkaSink> kafka_sink;
+  std::unique_ptr<KafkaSource> kafka_source;
+  EventSource* source = log.get();
+  EventSink* sink = log.get();
+  if (log) {
+    spdlog::info("component=log kind=embedded end={} compression={}", log->NextPosition(), compression);
+  } else {
+    StateStore* state = store.get();
+    kafka_sink = KafkaSink::Open(kafka_options, {}, [state](std::string_view id) { return state->Snapshot()->HasEventId(id); },
+                                 &error);
+    KafkaConsumerOptions consumer_options;
+    consumer_options.event_clock = flags.clock == "event";
+    if (kafka_sink) {
+      kafka_source = KafkaSource::Open(kafka_options, consumer_options, params, clock.get(), kafka_sink.get(), &error);
+    }
+    if (!kafka_sink || !kafka_source) {
+      spdlog::error("component=log kind=kafka error=\"{}\"", error);
+      return kExitFailure;
+    }
+    source = kafka_source.get();
+    sink = kafka_sink.get();
+    spdlog::info("component=log kind=kafka brokers={} topic_prefix={} group={} partitions={}", flags.kafka,
+                 flags.topic_prefix, flags.group, kafka_source->partitions());
+  }
   spdlog::info("component=store applied_events={}", Lag(store->Applied(), {}));
 
   TracingEngine engine(store.get(), params);
+  // What is no longer live must not show in any answer, from the first one on.
+  for (bool more = true; more;) {
+    ApplyCounts counts;
+    if (!engine.Expire(clock->Now(), store->Applied(), 10'000, &counts, &more, &error)) {
+      spdlog::error("component=store error=\"{}\"", error);
+      return kExitFailure;
+    }
+    if (counts.expired > 0) spdlog::info("component=apply expired_events={}", counts.expired);
+  }
+  ErasePass eraser(flags.data, log.get(), store.get(), &engine);
   AppliedPositions applied;
-  ApplyLoop apply_loop(log.get(), store.get(), &engine, clock.get(), &applied);
+  ApplyLoopOptions loop_options;
+  loop_options.erase_interval = std::chrono::milliseconds(*erase_interval);
+  ApplyLoop apply_loop(source, store.get(), &engine, clock.get(), &applied, &eraser, loop_options);
   IngestOptions ingest_options;
   ingest_options.event_clock = flags.clock == "event";
-  IngestPipeline ingest(log.get(), clock.get(), params, &applied, ingest_options);
+  IngestPipeline ingest(sink, clock.get(), params, &applied, ingest_options);
   StatsSources sources;
-  sources.log_end = [&] { return Lag(log->End(), {}); };
+  sources.log_end = [&] { return Lag(source->End(), {}); };
   sources.applied = [&] { return Lag(applied.Get(), {}); };
-  sources.ingest_counters = [&] { return log->Counters(); };
+  if (log) {
+    sources.ingest_counters = [&] { return log->Counters(); };
+  } else {
+    // What this process wrote, and what the state holds ("applied.<type>", durable).
+    sources.ingest_counters = [&] {
+      auto counters = kafka_sink->Counters();
+      auto view = store->Snapshot();
+      for (const EventType type :
+           {EventType::kCheckin, EventType::kCheckout, EventType::kTestResult, EventType::kDeclaration}) {
+        const std::string name = "applied." + std::string(EventTypeName(type));
+        counters[name] = view->GetCounter(name);
+      }
+      return counters;
+    };
+  }
   QueryEngine queries(store.get(), params, clock.get(), sources);
 
   RouterOptions router_options;
-  router_options.ready = [&] { return apply_loop.healthy(); };
+  router_options.ready = [&] { return apply_loop.healthy() && source->Reachable(); };
   Router router(queries, ingest, router_options);
   HttpServerOptions server_options;
   server_options.io_threads = flags.http_threads;
@@ -156,7 +233,7 @@ int RunServe(const ServeFlags& flags) {
   server.Stop(std::chrono::milliseconds(*grace));
   apply_loop.Stop();
   store->Flush();
-  spdlog::info("component=serve stopped applied={} log_end={}", Lag(applied.Get(), {}), log->NextPosition());
+  spdlog::info("component=serve stopped applied={} log_end={}", Lag(applied.Get(), {}), Lag(source->End(), {}));
   return kExitOk;
 }
 
@@ -173,6 +250,10 @@ CommandRunner AddServeCommand(CLI::App& app) {
   AddOption(sub, "--max-body", &flags->max_body, "largest request body in bytes");
   AddOption(sub, "--compression", &flags->compression, "compress stored files (true|false)");
   AddOption(sub, "--shutdown-grace", &flags->shutdown_grace, "how long in-flight requests may finish on stop");
+  AddOption(sub, "--erase-interval", &flags->erase_interval, "how often an erase pass runs (0: only on request)");
+  AddOption(sub, "--kafka", &flags->kafka, "Kafka brokers host:port,... (absent: the embedded log)");
+  AddOption(sub, "--topic-prefix", &flags->topic_prefix, "Kafka topics are PREFIX.checkins, PREFIX.tests, ...");
+  AddOption(sub, "--group", &flags->group, "Kafka consumer group id (positions live in the state store)");
   return [flags] { return RunServe(*flags); };
 }
 

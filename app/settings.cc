@@ -9,7 +9,9 @@ namespace ctrace {
 
 namespace {
 
-std::string EnvName(const std::string& flag) {
+std::string EnvName(const std::string& flags) {
+  // "--output,-o": the long name only.
+  const std::string flag = flags.substr(0, flags.find(','));
   std::string name = "CTRACE_";
   for (char c : flag.substr(flag.find_first_not_of('-'))) {
     name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
@@ -113,7 +115,13 @@ bool MergeConfigFile(CLI::App& app, std::vector<std::string>* args, std::string*
     if (flag == "--config") continue;
     auto* option = target->get_option_no_throw(flag);
     if (option == nullptr) {
-      *error = "--config: " + path + ": unknown setting '" + key + "' for " + subcommand;
+      // A shared file may hold settings of other subcommands at the top level.
+      const auto subcommands = app.get_subcommands({});
+      const bool known_elsewhere = std::any_of(subcommands.begin(), subcommands.end(), [&](const CLI::App* sub) {
+        return sub->get_option_no_throw(flag) != nullptr;
+      });
+      if (known_elsewhere) continue;
+      *error = "--config: " + path + ": unknown setting '" + key + "'";
       return false;
     }
     const bool on_command_line = std::any_of(args->begin(), args->end(), [&](const std::string& arg) {

@@ -238,9 +238,14 @@ class Town {
   }
 
  private:
+  // A whole number of minutes in [lo, hi].
+  DurationMs Minutes(int64_t lo, int64_t hi) { return random_.Between(lo, hi) * kMinute; }
+
   void BuildVenues() {
     Picker kinds;
-    for (size_t k = 0; k < kVenueKinds.size(); ++k) kinds.Add(static_cast<int>(k), kVenueKinds[k].weight);
+    for (size_t k = 0; k < kVenueKinds.size(); ++k) {
+      kinds.Add(static_cast<int>(k), kVenueKinds[k].weight);
+    }
 
     // Popularity: venues are ranked in a random order; the venue at rank r has weight
     // 1 / (r + 1)^s.
@@ -266,8 +271,8 @@ class Town {
       venue.id.push_back('-');
       AppendDigits(&venue.id, v, 1);
 
-      const double weight =
-          1.0 / std::pow(static_cast<double>(rank[static_cast<size_t>(v)]) + 1.0, options_.zipf_exponent);
+      const auto r = static_cast<double>(rank[static_cast<size_t>(v)]);
+      const double weight = 1.0 / std::pow(r + 1.0, options_.zipf_exponent);
       venue.popularity = weight;
       all_venues_.Add(v, weight);
       by_district_[static_cast<size_t>(venue.district)].Add(v, weight);
@@ -282,9 +287,10 @@ class Town {
     for (Person& person : people_) {
       person.district = static_cast<int>(random_.Below(static_cast<uint64_t>(options_.districts)));
       if (random_.Chance(options_.worker_rate)) {
-        person.workplace = workplaces_.empty() ? static_cast<int>(random_.Below(venues_.size())) : workplaces_.Pick(random_);
-        person.work_start = 7 * kHour + random_.Between(0, 8) * 15 * kMinute;
-        person.work_length = 4 * kHour + random_.Between(0, 10) * 30 * kMinute;
+        person.workplace = workplaces_.empty() ? static_cast<int>(random_.Below(venues_.size()))
+                                               : workplaces_.Pick(random_);
+        person.work_start = 7 * kHour + Minutes(0, 8) * 15;
+        person.work_length = 4 * kHour + Minutes(0, 10) * 30;
       }
     }
     cache_index_.assign(people_.size(), -1);
@@ -315,7 +321,7 @@ class Town {
     for (int i = 0; i < seeds; ++i) {
       const auto j = i + static_cast<int>(random_.Below(order.size() - static_cast<size_t>(i)));
       std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-      const TimeMs infected_at = span_start_ - random_.Between(6 * 60, 24 * 60) * kMinute;
+      const TimeMs infected_at = span_start_ - Minutes(6 * 60, 24 * 60);
       Infect(order[static_cast<size_t>(i)], infected_at, /*seed=*/true);
     }
   }
@@ -333,20 +339,21 @@ class Town {
     // Sampled in the daytime of a day 2 to 5 days after infection.
     const TimeMs around = infected_at + random_.Between(kMinDetectionDelay, kMaxDetectionDelay);
     const TimeMs local_midnight = FloorDiv(around + kLocalOffset, kDay) * kDay - kLocalOffset;
-    TimeMs sampled = local_midnight + 7 * kHour + random_.Between(0, 10 * 60) * kMinute;
-    if (seed && sampled < span_start_ + kHour) sampled = span_start_ + kHour + random_.Between(0, 600) * kMinute;
+    TimeMs sampled = local_midnight + 7 * kHour + Minutes(0, 10 * 60);
+    // The first cases are found inside the span, so their tests are written.
+    if (seed && sampled < span_start_ + kHour) sampled = span_start_ + kHour + Minutes(0, 600);
     p.sampled_at = sampled + random_.Between(0, 59) * kSecond;
     p.infectious_until = p.sampled_at;
-    p.resulted_at = p.sampled_at + random_.Between(4 * 60, 30 * 60) * kMinute;
+    p.resulted_at = p.sampled_at + Minutes(4 * 60, 30 * 60);
     p.pcr = random_.Chance(0.7);
     if (random_.Chance(options_.retest_rate)) {
-      p.retest_at = p.sampled_at + random_.Between(3 * 24 * 60, 6 * 24 * 60) * kMinute;
+      p.retest_at = p.sampled_at + Minutes(3 * 24 * 60, 6 * 24 * 60);
     }
     if (random_.Chance(options_.declaration_rate)) {
-      TimeMs declared = p.sampled_at - random_.Between(0, kMaxDeclarationLead / kMinute) * kMinute;
+      TimeMs declared = p.sampled_at - Minutes(0, kMaxDeclarationLead / kMinute);
       if (seed) declared = std::max(declared, std::min(p.sampled_at, span_start_));
       p.declared_at = declared;
-      p.onset = std::min(infected_at + random_.Between(24 * 60, 72 * 60) * kMinute, declared);
+      p.onset = std::min(infected_at + Minutes(24 * 60, 72 * 60), declared);
       p.symptoms = static_cast<uint8_t>(1 + random_.Below((1u << kSymptoms.size()) - 1));
     }
   }
@@ -358,17 +365,18 @@ class Town {
 
     const bool working = p.workplace >= 0 && weekday >= 1 && weekday <= 5;
     if (working) {
-      const TimeMs work_start = day_start + p.work_start + random_.Between(-15, 15) * kMinute;
-      const TimeMs work_end = work_start + p.work_length + random_.Between(-20, 40) * kMinute;
-      const Picker& food = food_by_district_[static_cast<size_t>(venues_[static_cast<size_t>(p.workplace)].district)];
+      const TimeMs work_start = day_start + p.work_start + Minutes(-15, 15);
+      const TimeMs work_end = work_start + p.work_length + Minutes(-20, 40);
+      const int work_district = venues_[static_cast<size_t>(p.workplace)].district;
+      const Picker& food = food_by_district_[static_cast<size_t>(work_district)];
       bool split = false;
       if (random_.Chance(options_.lunch_out_rate) && !food.empty()) {
-        const TimeMs lunch_start = day_start + 11 * kHour + 45 * kMinute + random_.Between(0, 45) * kMinute;
-        const TimeMs lunch_end = lunch_start + random_.Between(20, 60) * kMinute;
+        const TimeMs lunch_start = day_start + 11 * kHour + Minutes(45, 90);
+        const TimeMs lunch_end = lunch_start + Minutes(20, 60);
         if (lunch_start >= work_start + 30 * kMinute && lunch_end + 30 * kMinute <= work_end) {
-          slots->push_back({work_start, lunch_start - random_.Between(1, 5) * kMinute, p.workplace});
+          slots->push_back({work_start, lunch_start - Minutes(1, 5), p.workplace});
           slots->push_back({lunch_start, lunch_end, food.Pick(random_)});
-          slots->push_back({lunch_end + random_.Between(3, 10) * kMinute, work_end, p.workplace});
+          slots->push_back({lunch_end + Minutes(3, 10), work_end, p.workplace});
           split = true;
         }
       }
@@ -385,8 +393,7 @@ class Town {
       const int chosen = venue >= 0 ? venue : all_venues_.Pick(random_);
       for (int attempt = 0; attempt < 4; ++attempt) {
         // Errands between 06:00 and 22:00 local time.
-        const TimeMs start = day_start + 6 * kHour +
-                             random_.Between(0, (16 * kHour - length) / kMinute) * kMinute;
+        const TimeMs start = day_start + 6 * kHour + Minutes(0, (16 * kHour - length) / kMinute);
         const TimeMs end = start + length;
         const bool clash = std::any_of(slots->begin(), slots->end(), [&](const Slot& s) {
           return start < s.end + 5 * kMinute && s.start < end + 5 * kMinute;
@@ -423,9 +430,9 @@ class Town {
     for (size_t i = 0; i < people_.size(); ++i) {
       const Person& p = people_[i];
       cache_index_[i] = -1;
-      if (p.infected_at >= day_start || p.infectious_from >= day_end || p.infectious_until <= day_start) {
-        continue;
-      }
+      const bool infectious_today = p.infected_at < day_start && p.infectious_from < day_end &&
+                                    p.infectious_until > day_start;
+      if (!infectious_today) continue;
       PlanDay(p, day_start, weekday, &slots_);
       cache_index_[i] = static_cast<int>(cached_ranges_.size());
       cached_ranges_.emplace_back(cached_slots_.size(), slots_.size());
@@ -480,36 +487,45 @@ class Town {
       Add({.time = s.start, .kind = Kind::kCheckin, .venue = s.venue});
       if (!random_.Chance(options_.checkout_rate)) continue;
       if (random_.Chance(options_.late_checkout_rate)) {
-        Add({.time = s.end + random_.Between(2 * 60, 14 * 60) * kMinute, .kind = Kind::kCheckout, .venue = s.venue});
+        const TimeMs late = s.end + Minutes(2 * 60, 14 * 60);
+        Add({.time = late, .kind = Kind::kCheckout, .venue = s.venue});
         continue;
       }
       Add({.time = s.end, .kind = Kind::kCheckout, .venue = s.venue});
       if (random_.Chance(options_.double_checkout_rate)) {
-        Add({.time = s.end + random_.Between(1, 30) * kMinute, .kind = Kind::kCheckout, .venue = s.venue});
+        const TimeMs again = s.end + Minutes(1, 30);
+        Add({.time = again, .kind = Kind::kCheckout, .venue = s.venue});
       }
     }
 
     const auto today = [&](TimeMs t) { return t >= day_start && t < day_end; };
     if (today(p.sampled_at)) {
-      Add({.time = p.sampled_at, .kind = Kind::kPositiveTest, .resulted_at = p.resulted_at, .pcr = p.pcr});
+      Add({.time = p.sampled_at,
+           .kind = Kind::kPositiveTest,
+           .resulted_at = p.resulted_at,
+           .pcr = p.pcr});
     }
     if (today(p.retest_at)) {
-      const TimeMs resulted = p.retest_at + random_.Between(4 * 60, 30 * 60) * kMinute;
+      const TimeMs resulted = p.retest_at + Minutes(4 * 60, 30 * 60);
       Add({.time = p.retest_at, .kind = Kind::kPositiveTest, .resulted_at = resulted, .pcr = true});
     }
     if (today(p.declared_at)) {
-      Add({.time = p.declared_at, .kind = Kind::kDeclaration, .onset = p.onset, .symptoms = p.symptoms});
+      Add({.time = p.declared_at,
+           .kind = Kind::kDeclaration,
+           .onset = p.onset,
+           .symptoms = p.symptoms});
     }
     if (random_.Chance(options_.test_rate)) {
       // A routine test is negative: only taken before the person is infectious (or ever infected).
-      const TimeMs sampled = day_start + random_.Between(7 * 60, 17 * 60) * kMinute;
+      const TimeMs sampled = day_start + Minutes(7 * 60, 17 * 60);
       if (sampled < p.infectious_from && sampled < p.sampled_at) {
-        const TimeMs resulted = sampled + random_.Between(30, 24 * 60) * kMinute;
-        Add({.time = sampled, .kind = Kind::kNegativeTest, .resulted_at = resulted, .pcr = random_.Chance(0.5)});
+        const TimeMs resulted = sampled + Minutes(30, 24 * 60);
+        const bool pcr = random_.Chance(0.5);
+        Add({.time = sampled, .kind = Kind::kNegativeTest, .resulted_at = resulted, .pcr = pcr});
       }
     }
     if (random_.Chance(options_.healthy_declaration_rate) && p.infected_at == kNever) {
-      Add({.time = day_start + random_.Between(6 * 60, 22 * 60) * kMinute, .kind = Kind::kDeclaration});
+      Add({.time = day_start + Minutes(6 * 60, 22 * 60), .kind = Kind::kDeclaration});
     }
   }
 
@@ -528,7 +544,8 @@ class Town {
       switch (e.kind) {
         case Kind::kCheckin:
         case Kind::kCheckout:
-          line_.append(e.kind == Kind::kCheckin ? R"({"type":"checkin","id":"c-)" : R"({"type":"checkout","id":"c-)");
+          line_.append(e.kind == Kind::kCheckin ? R"({"type":"checkin","id":"c-)"
+                                                : R"({"type":"checkout","id":"c-)");
           AppendDigits(&line_, static_cast<int64_t>(++visit_events_), 1);
           AppendPerson(person_idx);
           line_.append(R"(,"venue":")");
@@ -551,8 +568,10 @@ class Town {
             AppendTime(&line_, e.resulted_at, local);
             line_.push_back('"');
           }
-          line_.append(e.kind == Kind::kPositiveTest ? R"(,"result":"positive")" : R"(,"result":"negative")");
-          line_.append(e.pcr ? R"(,"kind":"pcr","lab":"LAB-D)" : R"(,"kind":"antigen","lab":"LAB-D)");
+          line_.append(e.kind == Kind::kPositiveTest ? R"(,"result":"positive")"
+                                                     : R"(,"result":"negative")");
+          line_.append(e.pcr ? R"(,"kind":"pcr","lab":"LAB-D)"
+                             : R"(,"kind":"antigen","lab":"LAB-D)");
           AppendDigits(&line_, p.district + 1, 2);
           line_.push_back('"');
           break;
@@ -623,7 +642,7 @@ class Town {
   std::vector<std::pair<size_t, size_t>> cached_ranges_;  // (offset, count) in cached_slots_
   std::vector<Slot> cached_slots_;
 
-  // Scratch, reused.
+  // Scratch space, reused.
   std::vector<Slot> slots_;
   std::vector<Pending> pending_;
   std::string line_;
@@ -647,7 +666,9 @@ std::string SimulateOptions::Validate() const {
     return "districts must be in 1..99 (got " + std::to_string(districts) + ")";
   }
   if (days < 1 || days > 3650) return "days must be in 1..3650 (got " + std::to_string(days) + ")";
-  if (end <= 0 || end > kLatest) return "end must be set to a time after 1970 and before year 10000";
+  if (end <= 0 || end > kLatest) {
+    return "end must be set to a time after 1970 and before the year 10000";
+  }
   if (end - static_cast<int64_t>(days) * kDay < 0) return "end - days must not be before 1970";
   const std::pair<const char*, double> rates[] = {
       {"checkout_rate", checkout_rate},
@@ -666,7 +687,9 @@ std::string SimulateOptions::Validate() const {
       {"healthy_declaration_rate", healthy_declaration_rate},
   };
   for (const auto& [name, value] : rates) {
-    if (!IsRate(value)) return std::string(name) + " must be in 0..1 (got " + std::to_string(value) + ")";
+    if (!IsRate(value)) {
+      return std::string(name) + " must be in 0..1 (got " + std::to_string(value) + ")";
+    }
   }
   if (!(errands_per_day >= 0.0 && errands_per_day <= 20.0)) {
     return "errands_per_day must be in 0..20 (got " + std::to_string(errands_per_day) + ")";
@@ -679,7 +702,9 @@ std::string SimulateOptions::Validate() const {
     return "outbreak_seeds must be in 0..people (got " + std::to_string(outbreak_seeds) + ")";
   }
   if (transmission_overlap < 0) return "transmission_overlap must not be negative";
-  if (latent_period < 0 || latent_period > 365 * kDay) return "latent_period must be in 0..365 days";
+  if (latent_period < 0 || latent_period > 365 * kDay) {
+    return "latent_period must be in 0..365 days";
+  }
   if (infectious_period < 0 || infectious_period > 365 * kDay) {
     return "infectious_period must be in 0..365 days";
   }

@@ -19,7 +19,8 @@
 // Determinism: the output is a function of the options alone. All randomness comes from one
 // std::mt19937_64 seeded with `seed`, turned into numbers by our own helpers (not the
 // implementation-defined std:: distributions), and nothing depends on the iteration order of
-// an unordered container. The same options give byte-identical output on every platform.
+// an unordered container. The same options give byte-identical output run after run (and
+// across standard libraries, up to last-bit differences of std::pow/std::exp in the libm).
 //
 // Memory: events are written as they are made, day by day and person by person; memory is a
 // few tables per person and per venue, whatever the number of days.
@@ -74,8 +75,8 @@ struct SimulateOptions {
 
   // The number of people infected at the start of the outbreak. Default: 3.
   int outbreak_seeds = 3;
-  // The chance that one long-enough overlap with an infectious person infects. Default: 0.15.
-  double transmission_rate = 0.15;
+  // The chance that one long-enough overlap with an infectious person infects. Default: 0.1.
+  double transmission_rate = 0.1;
   // Visitors a day beyond which a venue's crowd thins out close contact: at a venue expecting
   // more visitors a day than this, the chance of infection is scaled by crowd_size / expected
   // visitors (so big markets do not infect the whole town). Default: 50.

@@ -10,6 +10,7 @@
 
 #include "ingest/event_codec.h"
 #include "stores/key_codec.h"
+#include "stores/rocksdb_erase.h"
 
 namespace ctrace {
 
@@ -46,7 +47,7 @@ std::unique_ptr<EmbeddedLog> EmbeddedLog::Open(const std::string& dir, const Log
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 2;
+  ApplyEraseFriendlyOptions(&db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
@@ -122,7 +123,7 @@ bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<Dea
   uint64_t dead_letter_seq = dead_letter_seq_;
   for (const auto& letter : dead_letters) {
     std::string key;
-    PutTimeBE(&key, receive_time);
+    PutTimeBE(&key, letter.retain_from.value_or(receive_time));
     PutFixed64BE(&key, dead_letter_seq++);
     std::string record = letter.reason;
     record.push_back('\0');
@@ -152,6 +153,20 @@ bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<Dea
   end_ = position;
   *end = position;
   if (grew) appended_.notify_all();
+  return true;
+}
+
+SinkResult EmbeddedLog::Write(const SinkBatch& batch) {
+  SinkResult result;
+  if (!Append(batch.events, batch.dead_letters, batch.receive_time, &result.outcomes, &result.ticket,
+              &result.error)) {
+    result.status = SinkStatus::kError;
+  }
+  return result;
+}
+
+bool EmbeddedLog::TicketPositions(uint64_t ticket, LogPositions* positions) {
+  *positions = {{0, static_cast<int64_t>(ticket)}};
   return true;
 }
 
@@ -211,6 +226,69 @@ std::vector<DeadLetter> EmbeddedLog::DeadLetters() {
     letters.push_back({record.substr(0, sep), record.substr(sep + 1)});
   }
   return letters;
+}
+
+bool EmbeddedLog::EraseBefore(TimeMs cut, uint64_t* erased, std::string* error) {
+  *erased = 0;
+  std::string upper;
+  PutTimeBE(&upper, cut);
+  constexpr size_t kEraseBatch = 10'000;
+  while (true) {
+    // Appends may run meanwhile: they only add keys, and ids of erased events are removed with
+    // their events, so the batch below never deletes what an append just wrote.
+    rocksdb::WriteBatch batch;
+    size_t in_batch = 0;
+    rocksdb::ReadOptions read_options;
+    rocksdb::Slice upper_slice(upper);
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_->cf[kByTime]));
+    for (it->SeekToFirst(); it->Valid() && in_batch < kEraseBatch; it->Next()) {
+      const auto key = it->key();
+      if (key.size() != 16) continue;
+      const std::string position = key.ToString().substr(8);
+      std::string value;
+      if (db_->Get(rocksdb::ReadOptions(), handles_->cf[kLog], position, &value).ok()) {
+        Event event;
+        if (DecodeEvent(value, &event)) batch.Delete(handles_->cf[kIds], event.id);
+        batch.Delete(handles_->cf[kLog], position);
+      }
+      batch.Delete(handles_->cf[kByTime], key);
+      ++in_batch;
+    }
+    if (!it->status().ok()) {
+      *error = "event log erase scan failed: " + it->status().ToString();
+      return false;
+    }
+    if (in_batch == 0) break;
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    const auto status = db_->Write(write_options, &batch);
+    if (!status.ok()) {
+      *error = "event log erase failed: " + status.ToString();
+      return false;
+    }
+    *erased += in_batch;
+  }
+  std::string lower;
+  PutTimeBE(&lower, kTimeMin);
+  auto status = db_->DeleteRange(rocksdb::WriteOptions(), handles_->cf[kDeadLetter], lower, upper);
+  if (!status.ok()) {
+    *error = "dead letter erase failed: " + status.ToString();
+    return false;
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> all(handles_->cf.begin(), handles_->cf.end());
+  return CompactDb(db_.get(), all, error);
+}
+
+std::optional<TimeMs> EmbeddedLog::OldestEventTime() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_->cf[kByTime]));
+  it->SeekToFirst();
+  if (!it->Valid() || it->key().size() < 8) return std::nullopt;
+  return GetTimeBE({it->key().data(), it->key().size()});
+}
+
+bool EmbeddedLog::AnyFileWhollyBefore(TimeMs cut) {
+  return AnyFileKeyedWhollyBefore(db_.get(), handles_->cf[kByTime], cut);
 }
 
 }  // namespace ctrace

@@ -15,12 +15,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ingest/event_sink.h"
 #include "ingest/event_source.h"
 #include "model/event.h"
 
@@ -31,15 +33,6 @@ class ColumnFamilyHandle;
 
 namespace ctrace {
 
-struct DeadLetter {
-  std::string reason;
-  std::string raw;  // cut to kDeadLetterRawLimit bytes
-};
-
-inline constexpr size_t kDeadLetterRawLimit = 4096;
-
-enum class AppendOutcome : uint8_t { kAccepted, kDuplicate };
-
 struct LogOptions {
   // Compress log files (lz4). Default: true.
   bool compression = true;
@@ -47,7 +40,7 @@ struct LogOptions {
   bool sync = true;
 };
 
-class EmbeddedLog final : public EventSource {
+class EmbeddedLog final : public EventSource, public EventSink {
  public:
   // Opens or creates the log in `dir`. Returns nullptr and sets *error on failure (e.g. the
   // directory is locked by a running service).
@@ -65,6 +58,11 @@ class EmbeddedLog final : public EventSource {
                             TimeMs receive_time, std::vector<AppendOutcome>* outcomes, uint64_t* end,
                             std::string* error);
 
+  // EventSink: Append as one write; the ticket is the end position after it (partition 0).
+  SinkResult Write(const SinkBatch& batch) override;
+  LogPositions WrittenEnd() override { return End(); }
+  bool TicketPositions(uint64_t ticket, LogPositions* positions) override;
+
   // EventSource, on partition 0. A record that does not decode is a read error.
   bool Read(const LogPositions& applied, size_t max, std::vector<LogRecord>* records,
             std::string* error) override;
@@ -80,6 +78,18 @@ class EmbeddedLog final : public EventSource {
 
   // The dead letters, oldest first (for tests and audits).
   std::vector<DeadLetter> DeadLetters();
+
+  // Erases every event whose time is before `cut` and every dead letter received before it,
+  // then compacts so that no byte of them remains in the log's files. Sets *erased to the
+  // number of events erased. Returns false and sets *error on failure.
+  [[nodiscard]] bool EraseBefore(TimeMs cut, uint64_t* erased, std::string* error);
+
+  // The earliest event time in the log; nullopt when it is empty.
+  std::optional<TimeMs> OldestEventTime();
+
+  // Whether some live file of the time-keyed `by_time` column family holds only times before
+  // `cut` (it should not once an erase pass has run).
+  bool AnyFileWhollyBefore(TimeMs cut);
 
  private:
   EmbeddedLog() = default;

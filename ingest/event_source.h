@@ -24,6 +24,9 @@ struct LogRecord {
   int32_t partition = 0;
   int64_t offset = 0;
   Event event;
+  // Set when the source could not make an event of the record (a Kafka message that does not
+  // pass validation, already sent to the dead letters): it only moves the position on.
+  bool skip = false;
 };
 
 class EventSource {

@@ -1,5 +1,6 @@
-// The embedded ingest path: split a body, judge each event, append the accepted ones to the
-// embedded log (fsynced) with the rejected ones as dead letters, and answer per event.
+// The ingest path: split a body, judge each event, write the accepted ones to the log (the
+// embedded log, fsynced, or Kafka, acknowledged) with the rejected ones as dead letters, and
+// answer per event. Which log is behind the EventSink makes no difference here.
 //
 // Thread-safety: Ingest and WaitApplied may be called from any thread at once.
 #pragma once
@@ -9,7 +10,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "ingest/embedded_log.h"
+#include "ingest/event_sink.h"
 #include "ingest/event_source.h"
 #include "ingest/ingest_service.h"
 #include "model/clock.h"
@@ -29,15 +30,15 @@ struct IngestOptions {
 
 class IngestPipeline final : public IngestService {
  public:
-  // `log`, `clock` and `applied` must outlive the pipeline.
-  IngestPipeline(EmbeddedLog* log, Clock* clock, const TracingParams& params, AppliedPositions* applied,
+  // `sink`, `clock` and `applied` must outlive the pipeline.
+  IngestPipeline(EventSink* sink, Clock* clock, const TracingParams& params, AppliedPositions* applied,
                  IngestOptions options = {});
 
   IngestResult Ingest(std::string_view body, BodyFormat format) override;
   bool WaitApplied(uint64_t position, std::chrono::milliseconds timeout) override;
 
  private:
-  EmbeddedLog* log_;
+  EventSink* sink_;
   Clock* clock_;
   TracingParams params_;
   AppliedPositions* applied_;

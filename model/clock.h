@@ -54,6 +54,8 @@ class EventClock final : public Clock {
 
 // Makes a clock from the --clock flag: "system", "fixed:TIME" or "event". On a bad spec returns
 // nullptr and sets *error to a one-line reason.
+// "fixed:TIME" is a ManualClock at TIME; "event" is an EventClock starting at 0 (the epoch), so
+// it depends on the events alone: until an event is observed, `now` reads 1970-01-01.
 std::unique_ptr<Clock> MakeClock(std::string_view spec, std::string* error);
 
 }  // namespace ctrace

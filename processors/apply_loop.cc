@@ -5,9 +5,48 @@
 namespace ctrace {
 
 ApplyLoop::ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
-                     AppliedPositions* applied, ApplyLoopOptions options)
-    : source_(source), store_(store), engine_(engine), clock_(clock), applied_(applied), options_(options) {
+                     AppliedPositions* applied, ErasePass* eraser, ApplyLoopOptions options)
+    : source_(source),
+      store_(store),
+      engine_(engine),
+      clock_(clock),
+      applied_(applied),
+      eraser_(eraser),
+      options_(options),
+      next_erase_(std::chrono::steady_clock::now() + options.erase_interval) {
   applied_->Set(store_->Applied());
+}
+
+std::future<EraseOutcome> ApplyLoop::RequestErase() {
+  std::promise<EraseOutcome> promise;
+  auto future = promise.get_future();
+  if (eraser_ == nullptr) {
+    promise.set_value({false, "erase passes are not enabled", {}});
+    return future;
+  }
+  std::lock_guard<std::mutex> lock(erase_mutex_);
+  erase_requests_.push_back(std::move(promise));
+  return future;
+}
+
+std::optional<EraseReport> ApplyLoop::LastErase() const {
+  std::lock_guard<std::mutex> lock(erase_mutex_);
+  return last_erase_;
+}
+
+void ApplyLoop::RunErase(std::vector<std::promise<EraseOutcome>> waiters) {
+  EraseOutcome outcome;
+  outcome.ok = eraser_->Run(clock_->Now(), &outcome.report, &outcome.error);
+  if (outcome.ok) {
+    spdlog::info("component=erase cut={} erased_events={} erased_log_events={} bytes_reclaimed={} duration_ms={}",
+                 FormatUtc(outcome.report.cut), outcome.report.erased_events, outcome.report.erased_log_events,
+                 outcome.report.bytes_reclaimed(), outcome.report.duration);
+    std::lock_guard<std::mutex> lock(erase_mutex_);
+    last_erase_ = outcome.report;
+  } else {
+    spdlog::error("component=erase error=\"{}\"", outcome.error);
+  }
+  for (auto& waiter : waiters) waiter.set_value(outcome);
 }
 
 ApplyLoop::~ApplyLoop() { Stop(); }
@@ -20,6 +59,9 @@ void ApplyLoop::Start() {
 void ApplyLoop::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(erase_mutex_);
+  for (auto& request : erase_requests_) request.set_value({false, "the service is stopping", {}});
+  erase_requests_.clear();
 }
 
 bool ApplyLoop::Step(bool* did_work, std::string* error) {
@@ -31,7 +73,9 @@ bool ApplyLoop::Step(bool* did_work, std::string* error) {
   if (!records.empty()) {
     std::vector<Event> events;
     events.reserve(records.size());
-    for (const auto& record : records) events.push_back(record.event);
+    for (const auto& record : records) {
+      if (!record.skip) events.push_back(record.event);
+    }
     const LogPositions next = Advance(from, records);
     ApplyCounts counts;
     if (!engine_->Apply(events, next, now, &counts, error)) return false;
@@ -68,7 +112,19 @@ void ApplyLoop::Run() {
       continue;
     }
     healthy_ = true;
-    if (!did_work) source_->WaitForMore(store_->Applied(), options_.idle_wait);
+    std::vector<std::promise<EraseOutcome>> waiters;
+    {
+      std::lock_guard<std::mutex> lock(erase_mutex_);
+      waiters.swap(erase_requests_);
+    }
+    const bool scheduled = eraser_ != nullptr && options_.erase_interval.count() > 0 &&
+                           std::chrono::steady_clock::now() >= next_erase_;
+    if (!waiters.empty() || scheduled) {
+      RunErase(std::move(waiters));
+      next_erase_ = std::chrono::steady_clock::now() + options_.erase_interval;
+      continue;
+    }
+    if (!did_work) source_->WaitForMore(store_->Applied(), std::min(options_.idle_wait, std::chrono::milliseconds(50)));
   }
 }
 

@@ -7,11 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ingest/event_source.h"
 #include "model/clock.h"
+#include "processors/erase_pass.h"
 #include "processors/tracing_engine.h"
 
 namespace ctrace {
@@ -23,13 +28,21 @@ struct ApplyLoopOptions {
   std::chrono::milliseconds idle_wait{200};
   // The most expired events removed in one transaction. Default: 10,000.
   size_t expire_batch = 10'000;
+  // How often an erase pass runs by itself (0: never). Default: 1 hour.
+  std::chrono::milliseconds erase_interval{3'600'000};
+};
+
+struct EraseOutcome {
+  bool ok = false;
+  std::string error;
+  EraseReport report;
 };
 
 class ApplyLoop {
  public:
-  // All pointers must outlive the loop.
+  // All pointers must outlive the loop; `eraser` may be null (no erase passes).
   ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
-            AppliedPositions* applied, ApplyLoopOptions options = {});
+            AppliedPositions* applied, ErasePass* eraser, ApplyLoopOptions options = {});
   ~ApplyLoop();
 
   void Start();
@@ -40,19 +53,31 @@ class ApplyLoop {
   // Returns false and sets *error on failure.
   [[nodiscard]] bool RunOnce(std::string* error);
 
+  // Asks the loop to run an erase pass between two batches; the future is ready when it ran.
+  std::future<EraseOutcome> RequestErase();
+
+  // The last erase pass that ran, if any.
+  std::optional<EraseReport> LastErase() const;
+
   uint64_t applied_events() const { return applied_events_.load(); }
   bool healthy() const { return healthy_.load(); }
 
  private:
   void Run();
   bool Step(bool* did_work, std::string* error);
+  void RunErase(std::vector<std::promise<EraseOutcome>> waiters);
 
   EventSource* source_;
   StateStore* store_;
   TracingEngine* engine_;
   Clock* clock_;
   AppliedPositions* applied_;
+  ErasePass* eraser_;
   ApplyLoopOptions options_;
+  mutable std::mutex erase_mutex_;  // guards the two fields below
+  std::vector<std::promise<EraseOutcome>> erase_requests_;
+  std::optional<EraseReport> last_erase_;
+  std::chrono::steady_clock::time_point next_erase_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> applied_events_{0};

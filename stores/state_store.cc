@@ -12,6 +12,7 @@
 
 #include "ingest/event_codec.h"
 #include "stores/key_codec.h"
+#include "stores/rocksdb_erase.h"
 
 namespace ctrace {
 
@@ -520,7 +521,7 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 2;
+  ApplyEraseFriendlyOptions(&db_options);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
@@ -597,6 +598,22 @@ bool StateStore::Commit(StateTxn& txn, const LogPositions& applied, std::string*
 
 std::unique_ptr<StateView> StateStore::Snapshot() {
   return std::make_unique<SnapshotView>(db_.get(), handles_.get());
+}
+
+bool StateStore::CompactAll(std::string* error) {
+  std::vector<rocksdb::ColumnFamilyHandle*> all(handles_->cf.begin(), handles_->cf.end());
+  return CompactDb(db_.get(), all, error);
+}
+
+std::optional<TimeMs> StateStore::OldestEventTime() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_->cf[kExpiry]));
+  it->SeekToFirst();
+  if (!it->Valid() || it->key().size() < 8) return std::nullopt;
+  return GetTimeBE({it->key().data(), it->key().size()});
+}
+
+bool StateStore::AnyFileWhollyBefore(TimeMs cut) {
+  return AnyFileKeyedWhollyBefore(db_.get(), handles_->cf[kExpiry], cut);
 }
 
 void StateStore::Flush() {

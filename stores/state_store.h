@@ -149,6 +149,18 @@ class StateStore {
   // Flushes memtables to files (shutdown, tests).
   void Flush();
 
+  // Makes deletions physical: flushes every column family, so the write-ahead logs that held
+  // the deleted records are dropped, and rewrites every file down to the bottom level, so no
+  // deleted record survives in an older file. Returns false and sets *error on failure.
+  [[nodiscard]] bool CompactAll(std::string* error);
+
+  // The earliest event time among the live events; nullopt when there are none.
+  std::optional<TimeMs> OldestEventTime();
+
+  // Whether some live file of the time-keyed `expiry` column family holds only event times
+  // before `cut` (it should not once an erase pass has run).
+  bool AnyFileWhollyBefore(TimeMs cut);
+
   struct Handles;
 
  private:

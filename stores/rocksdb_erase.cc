@@ -1,0 +1,63 @@
+#include "stores/rocksdb_erase.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
+#include <rocksdb/options.h>
+
+#include "stores/key_codec.h"
+
+namespace ctrace {
+
+void ApplyEraseFriendlyOptions(rocksdb::DBOptions* options) {
+  // A new MANIFEST (with only the live files) on every change; the old one is deleted.
+  options->max_manifest_file_size = 1;
+  options->info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options->keep_log_file_num = 2;
+  options->WAL_ttl_seconds = 0;
+  options->WAL_size_limit_MB = 0;
+  options->recycle_log_file_num = 0;  // a recycled WAL would keep old records' bytes
+}
+
+bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string* error) {
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  auto status = db->Flush(flush_options, cfs);
+  if (!status.ok()) {
+    *error = "flush failed: " + status.ToString();
+    return false;
+  }
+  rocksdb::CompactRangeOptions compact_options;
+  compact_options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact_options.exclusive_manual_compaction = false;
+  for (auto* cf : cfs) {
+    status = db->CompactRange(compact_options, cf, nullptr, nullptr);
+    if (!status.ok()) {
+      *error = "compaction failed: " + status.ToString();
+      return false;
+    }
+  }
+  // A MANIFEST that rolls over starts with the file list from before the edit that made it
+  // roll, boundary keys included: one more small edit (a flushed marker) makes the current
+  // MANIFEST start from the compacted list.
+  status = db->Put(rocksdb::WriteOptions(), cfs.front(), "erase/marker", "");
+  if (status.ok()) status = db->Flush(flush_options, cfs.front());
+  if (!status.ok()) {
+    *error = "flush after compaction failed: " + status.ToString();
+    return false;
+  }
+  return true;
+}
+
+bool AnyFileKeyedWhollyBefore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, TimeMs cut) {
+  rocksdb::ColumnFamilyMetaData meta;
+  db->GetColumnFamilyMetaData(cf, &meta);
+  for (const auto& level : meta.levels) {
+    for (const auto& file : level.files) {
+      if (file.largestkey.size() < 8) continue;
+      if (GetTimeBE(file.largestkey) < cut) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace ctrace

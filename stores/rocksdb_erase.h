@@ -1,0 +1,34 @@
+// What it takes for a RocksDB instance to forget: options under which deleted records leave
+// no copy behind once compacted, and the compaction that makes deletions physical.
+//
+// RocksDB keeps bytes of deleted records in four places: SST files (until compaction rewrites
+// them), write-ahead logs (until every memtable they fed is flushed), the MANIFEST (file
+// boundary keys, until it is rewritten) and the info LOG (if it prints keys). The options
+// below roll the MANIFEST over on every change and keep the info log to warnings; the
+// compaction flushes all column families and rewrites every file down to the bottom level.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/time.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+struct DBOptions;
+}  // namespace rocksdb
+
+namespace ctrace {
+
+void ApplyEraseFriendlyOptions(rocksdb::DBOptions* options);
+
+// Flushes `cfs` and compacts each of them fully (bottommost level forced).
+[[nodiscard]] bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+                             std::string* error);
+
+// For a column family whose keys start with an 8-byte time (sign-flipped big-endian): whether
+// some live file's largest key is before `cut`.
+bool AnyFileKeyedWhollyBefore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, TimeMs cut);
+
+}  // namespace ctrace
