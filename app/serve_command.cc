@@ -184,7 +184,8 @@ int RunServe(const ServeFlags& flags) {
   AppliedPositions applied;
   ApplyLoopOptions loop_options;
   loop_options.erase_interval = std::chrono::milliseconds(*erase_interval);
-  ApplyLoop apply_loop(source, store.get(), &engine, clock.get(), &applied, &eraser, loop_options);
+  AlertFeed alert_feed;
+  ApplyLoop apply_loop(source, store.get(), &engine, clock.get(), &applied, &eraser, &alert_feed, loop_options);
   IngestOptions ingest_options;
   ingest_options.event_clock = flags.clock == "event";
   IngestPipeline ingest(sink, clock.get(), params, &applied, ingest_options);

@@ -5,16 +5,22 @@
 namespace ctrace {
 
 ApplyLoop::ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
-                     AppliedPositions* applied, ErasePass* eraser, ApplyLoopOptions options)
+                     AppliedPositions* applied, ErasePass* eraser, AlertFeed* alerts, ApplyLoopOptions options)
     : source_(source),
       store_(store),
       engine_(engine),
       clock_(clock),
       applied_(applied),
       eraser_(eraser),
+      alerts_(alerts),
       options_(options),
       next_erase_(std::chrono::steady_clock::now() + options.erase_interval) {
   applied_->Set(store_->Applied());
+  PublishAlerts();
+}
+
+void ApplyLoop::PublishAlerts() {
+  if (alerts_ != nullptr) alerts_->Publish(store_->Snapshot()->NextAlertSeq());
 }
 
 std::future<EraseOutcome> ApplyLoop::RequestErase() {
@@ -81,12 +87,14 @@ bool ApplyLoop::Step(bool* did_work, std::string* error) {
     if (!engine_->Apply(events, next, now, &counts, error)) return false;
     applied_events_ += counts.applied;
     applied_->Set(next);
+    PublishAlerts();
     *did_work = true;
   }
   bool more = false;
   ApplyCounts counts;
   if (!engine_->Expire(now, store_->Applied(), options_.expire_batch, &counts, &more, error)) return false;
   if (counts.expired > 0) {
+    PublishAlerts();
     spdlog::info("component=apply expired_events={} recomputed={}", counts.expired, counts.recomputed);
     *did_work = true;
   }

@@ -16,6 +16,7 @@
 
 #include "ingest/event_source.h"
 #include "model/clock.h"
+#include "processors/alert_feed.h"
 #include "processors/erase_pass.h"
 #include "processors/tracing_engine.h"
 
@@ -40,9 +41,10 @@ struct EraseOutcome {
 
 class ApplyLoop {
  public:
-  // All pointers must outlive the loop; `eraser` may be null (no erase passes).
+  // All pointers must outlive the loop; `eraser` (no erase passes) and `alerts` (no alert
+  // notifications) may be null.
   ApplyLoop(EventSource* source, StateStore* store, TracingEngine* engine, Clock* clock,
-            AppliedPositions* applied, ErasePass* eraser, ApplyLoopOptions options = {});
+            AppliedPositions* applied, ErasePass* eraser, AlertFeed* alerts, ApplyLoopOptions options = {});
   ~ApplyLoop();
 
   void Start();
@@ -65,6 +67,7 @@ class ApplyLoop {
  private:
   void Run();
   bool Step(bool* did_work, std::string* error);
+  void PublishAlerts();
   void RunErase(std::vector<std::promise<EraseOutcome>> waiters);
 
   EventSource* source_;
@@ -73,6 +76,7 @@ class ApplyLoop {
   Clock* clock_;
   AppliedPositions* applied_;
   ErasePass* eraser_;
+  AlertFeed* alerts_;
   ApplyLoopOptions options_;
   mutable std::mutex erase_mutex_;  // guards the two fields below
   std::vector<std::promise<EraseOutcome>> erase_requests_;

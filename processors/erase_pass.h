@@ -19,6 +19,7 @@ struct EraseReport {
   TimeMs cut = 0;                 // everything with an event time before this is gone
   uint64_t erased_events = 0;     // events removed from the state store
   uint64_t erased_log_events = 0; // events removed from the embedded log
+  uint64_t erased_alerts = 0;     // alerts naming people whose events have all expired
   int64_t bytes_before = 0;       // data directory size before the pass
   int64_t bytes_after = 0;
   DurationMs duration = 0;        // wall time of the pass

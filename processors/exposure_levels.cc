@@ -92,4 +92,20 @@ LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
   return result;
 }
 
+std::vector<std::string> HotspotCases(StateView& view, std::string_view venue, TimeMs now,
+                                      const TracingParams& params) {
+  std::set<std::string> cases;
+  std::map<std::string, std::optional<PersonState>> seen;
+  view.ForEachVenueVisit(venue, now - params.hotspot_window, now, {}, [&](const VisitRecord& visit) {
+    auto it = seen.find(visit.person);
+    if (it == seen.end()) it = seen.emplace(visit.person, view.GetPerson(visit.person)).first;
+    const auto& state = it->second;
+    if (!state || !state->case_info) return true;
+    const Window& w0 = state->case_info->window;
+    if (std::max(visit.start, w0.start) < std::min(visit.end, w0.end)) cases.insert(visit.person);
+    return true;
+  });
+  return {cases.begin(), cases.end()};
+}
+
 }  // namespace ctrace

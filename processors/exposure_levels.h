@@ -48,4 +48,10 @@ struct LevelAssignment {
 LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
                               const std::optional<CaseInfo>& case_info, const TracingParams& params);
 
+// tracing §7: the cases with a visit at `venue` that overlaps their window W0 and starts in
+// [now - hotspot_window, now), sorted. The venue is a hotspot when there are at least
+// hotspot_cases of them.
+std::vector<std::string> HotspotCases(StateView& view, std::string_view venue, TimeMs now,
+                                      const TracingParams& params);
+
 }  // namespace ctrace

@@ -208,4 +208,36 @@ StatsView QueryEngine::GetStats() {
   return stats;
 }
 
+AlertsPage QueryEngine::ListAlerts(uint64_t since, size_t limit) {
+  auto view = store_->Snapshot();
+  AlertsPage page;
+  page.next_seq = since;
+  view->ForEachAlert(since, [&](const AlertView& alert) {
+    if (page.alerts.size() >= limit) return false;
+    page.alerts.push_back(alert);
+    page.next_seq = alert.seq;
+    return true;
+  });
+  return page;
+}
+
+std::vector<HotspotView> QueryEngine::ListHotspots() {
+  auto view = store_->Snapshot();
+  const TimeMs now = clock_->Now();
+  std::vector<HotspotView> stored;
+  view->ForEachHotspot([&](const HotspotView& hotspot) {
+    stored.push_back(hotspot);
+    return true;
+  });
+  std::vector<HotspotView> result;
+  for (auto& hotspot : stored) {
+    // Cases age out of the window as `now` moves on: judge again at now.
+    auto cases = HotspotCases(*view, hotspot.venue, now, params_);
+    if (cases.size() < static_cast<size_t>(params_.hotspot_cases)) continue;
+    hotspot.cases = std::move(cases);
+    result.push_back(std::move(hotspot));
+  }
+  return result;
+}
+
 }  // namespace ctrace

@@ -33,6 +33,8 @@ class QueryEngine final : public QueryService {
   VenueVisitsPage ListVenueVisits(std::string_view venue, TimeMs from, TimeMs to,
                                   std::string_view after, size_t limit) override;
   StatsView GetStats() override;
+  AlertsPage ListAlerts(uint64_t since, size_t limit) override;
+  std::vector<HotspotView> ListHotspots() override;
   int MaxDepth() const override { return params_.max_depth; }
 
  private:

@@ -40,6 +40,12 @@ class QueryService {
 
   virtual StatsView GetStats() = 0;
 
+  // Alerts with seq > since, ascending, at most `limit`.
+  virtual AlertsPage ListAlerts(uint64_t since, size_t limit) { (void)since, (void)limit; return {}; }
+
+  // tracing.md §7 at the service's now, ordered by venue.
+  virtual std::vector<HotspotView> ListHotspots() { return {}; }
+
   // The configured max_depth (the default chain depth and the highest listable level).
   virtual int MaxDepth() const = 0;
 };

@@ -25,15 +25,20 @@ std::string LevelCounter(int level) { return "persons.level." + std::to_string(l
 // dirty queue, and the links to recompute.
 class TracingEngine::Batch {
  public:
-  Batch(StateTxn* txn, const TracingParams& params, ApplyCounts* counts)
-      : txn_(txn), params_(params), counts_(counts) {}
+  Batch(StateTxn* txn, const TracingParams& params, TimeMs now, ApplyCounts* counts)
+      : txn_(txn), params_(params), now_(now), counts_(counts) {}
 
   void AddSeed(const std::string& person) { seeds_.insert(person); }
 
+  // Brings every derived fact up to date with the seeds' events, then records what changed
+  // as alerts: one per person, cluster and venue whose state differs from before the batch.
   void Run() {
     for (const auto& person : seeds_) RebuildPerson(person);
     DrainDirty();
     RecomputeLinks();
+    EmitPersonAlerts();
+    UpdateClusters();
+    UpdateHotspots();
   }
 
  private:
@@ -51,10 +56,15 @@ class TracingEngine::Batch {
       return true;
     });
     const bool visits_changed = new_visits != old_visits;
+    if (events.empty()) txn_->PutForget(person);
 
     const auto new_case = ComputeCase(events, params_);
     const auto old_state = txn_->GetPerson(person).value_or(PersonState{});
     const bool case_changed = new_case != old_state.case_info;
+    if (old_state.case_info || new_case) {
+      for (const auto& visit : old_visits) touched_venues_.insert(visit.venue);
+      for (const auto& visit : new_visits) touched_venues_.insert(visit.venue);
+    }
 
     if (visits_changed || case_changed) MarkOverlapping(old_visits);
     if (visits_changed) {
@@ -134,6 +144,7 @@ class TracingEngine::Batch {
   }
 
   void StorePerson(const std::string& person, const PersonState& old_state, const PersonState& now_state) {
+    original_.emplace(person, old_state);  // keeps the first: the state before the batch
     txn_->PutPerson(person, old_state, now_state);
     if (old_state.level) txn_->AddCounter(LevelCounter(*old_state.level), -1);
     if (now_state.level) txn_->AddCounter(LevelCounter(*now_state.level), 1);
@@ -142,7 +153,120 @@ class TracingEngine::Batch {
 
   // Case links touching a seed depend only on the two cases' visits and windows: drop them
   // all, then compute them again from both ends.
+  void EmitPersonAlerts() {
+    for (const auto& [person, before] : original_) {
+      const auto after = txn_->GetPerson(person).value_or(PersonState{});
+      AlertView alert;
+      alert.at = now_;
+      alert.person = person;
+      if (!after.level) {
+        if (!before.level) continue;
+        alert.type = AlertType::kExposureRetracted;
+        alert.was_level = *before.level;
+      } else if (*after.level == 0) {
+        if (before.level == 0 && before.case_info && after.case_info &&
+            before.case_info->sampled_at == after.case_info->sampled_at) {
+          continue;
+        }
+        alert.type = AlertType::kCaseNew;
+        alert.sampled_at = after.case_info ? after.case_info->sampled_at : 0;
+      } else {
+        if (before.level == after.level && before.exposed_at == after.exposed_at && before.via == after.via) continue;
+        alert.type = before.level && *before.level >= 1 ? AlertType::kExposureChanged : AlertType::kExposureNew;
+        alert.level = *after.level;
+        alert.exposed_at = after.exposed_at;
+        alert.via = after.via;
+      }
+      txn_->AppendAlert(alert);
+    }
+  }
+
+  // Clusters are the connected components of the links. Only components that hold a seed or
+  // a member of a seed's old cluster can change; they are found again by walking the links.
+  void UpdateClusters() {
+    std::set<std::string> start(seeds_.begin(), seeds_.end());
+    for (const auto& id : old_cluster_ids_) {
+      if (const auto cases = txn_->GetCluster(id)) start.insert(cases->begin(), cases->end());
+    }
+    std::set<std::string> visited;
+    std::set<std::string> old_ids = old_cluster_ids_;
+    std::vector<std::vector<std::string>> components;
+    for (const auto& first : start) {
+      if (visited.count(first) != 0) continue;
+      std::vector<std::string> component;
+      std::vector<std::string> stack = {first};
+      visited.insert(first);
+      while (!stack.empty()) {
+        const std::string person = stack.back();
+        stack.pop_back();
+        component.push_back(person);
+        if (const auto id = txn_->GetClusterOf(person)) old_ids.insert(*id);
+        auto visit = [&](const std::string& other, const std::vector<std::string>&) {
+          if (visited.insert(other).second) stack.push_back(other);
+          return true;
+        };
+        txn_->ForEachLinkOut(person, visit);
+        txn_->ForEachLinkIn(person, visit);
+      }
+      std::sort(component.begin(), component.end());
+      components.push_back(std::move(component));
+    }
+    std::set<std::string> new_ids;
+    for (const auto& component : components) {
+      if (component.size() < 2) {
+        if (txn_->GetClusterOf(component.front())) txn_->DeleteClusterOf(component.front());
+        continue;
+      }
+      const std::string& id = component.front();
+      new_ids.insert(id);
+      if (txn_->GetCluster(id) != component) {
+        txn_->PutCluster(id, component);
+        AlertView alert;
+        alert.at = now_;
+        alert.type = AlertType::kClusterChanged;
+        alert.id = id;
+        alert.cases = component;
+        txn_->AppendAlert(alert);
+      }
+      for (const auto& member : component) {
+        if (txn_->GetClusterOf(member) != id) txn_->PutClusterOf(member, id);
+      }
+    }
+    for (const auto& id : old_ids) {
+      if (new_ids.count(id) != 0 || !txn_->GetCluster(id)) continue;
+      txn_->DeleteCluster(id);
+      AlertView alert;
+      alert.at = now_;
+      alert.type = AlertType::kClusterDissolved;
+      alert.id = id;
+      txn_->AppendAlert(alert);
+    }
+  }
+
+  void UpdateHotspots() {
+    for (const auto& venue : touched_venues_) {
+      const auto cases = HotspotCases(*txn_, venue, now_, params_);
+      const auto stored = txn_->GetHotspot(venue);
+      if (cases.size() < static_cast<size_t>(params_.hotspot_cases)) {
+        if (stored) txn_->DeleteHotspot(venue);
+        continue;
+      }
+      if (stored && stored->cases == cases) continue;
+      HotspotView hotspot{venue, cases, stored ? stored->since : now_};
+      txn_->PutHotspot(hotspot);
+      AlertView alert;
+      alert.at = now_;
+      alert.type = AlertType::kVenueHotspot;
+      alert.venue = venue;
+      alert.cases = cases;
+      txn_->AppendAlert(alert);
+    }
+  }
+
   void RecomputeLinks() {
+    for (const auto& person : seeds_) {
+      if (const auto id = txn_->GetClusterOf(person)) old_cluster_ids_.insert(*id);
+    }
     for (const auto& person : seeds_) {
       std::vector<std::pair<std::string, std::string>> stale;
       txn_->ForEachLinkOut(person, [&](const std::string& to, const std::vector<std::string>&) {
@@ -177,7 +301,11 @@ class TracingEngine::Batch {
 
   StateTxn* txn_;
   const TracingParams& params_;
+  const TimeMs now_;
   ApplyCounts* counts_;
+  std::map<std::string, PersonState> original_;  // each changed person's state before the batch
+  std::set<std::string> old_cluster_ids_;
+  std::set<std::string> touched_venues_;
   std::set<std::string> seeds_;
   std::set<std::pair<int, std::string>> queue_;
   std::map<std::string, int> queued_;
@@ -188,7 +316,7 @@ TracingEngine::TracingEngine(StateStore* store, TracingParams params) : store_(s
 bool TracingEngine::Apply(const std::vector<Event>& events, const LogPositions& applied, TimeMs now,
                           ApplyCounts* counts, std::string* error) {
   auto txn = store_->Begin();
-  Batch batch(txn.get(), params_, counts);
+  Batch batch(txn.get(), params_, now, counts);
   const TimeMs live_from = now - params_.retention;
   std::set<std::string> ids_in_batch;
   for (const auto& event : events) {
@@ -214,7 +342,7 @@ bool TracingEngine::Expire(TimeMs now, const LogPositions& applied, size_t max_e
                            bool* more, std::string* error) {
   *more = false;
   auto txn = store_->Begin();
-  Batch batch(txn.get(), params_, counts);
+  Batch batch(txn.get(), params_, now, counts);
   std::vector<Event> expired;
   txn->ForEachExpiring(now - params_.retention,
                        [&](TimeMs time, const std::string& person, const std::string& id, EventType type) {
@@ -238,6 +366,19 @@ bool TracingEngine::Expire(TimeMs now, const LogPositions& applied, size_t max_e
     ++counts->expired;
   }
   batch.Run();
+  return store_->Commit(*txn, applied, error);
+}
+
+bool TracingEngine::ForgetExpired(const LogPositions& applied, uint64_t* forgotten, std::string* error) {
+  *forgotten = 0;
+  auto txn = store_->Begin();
+  std::vector<std::string> persons;
+  txn->ForEachForget([&](const std::string& person) {
+    persons.push_back(person);
+    return true;
+  });
+  if (persons.empty()) return true;
+  for (const auto& person : persons) *forgotten += txn->ForgetPerson(person);
   return store_->Commit(*txn, applied, error);
 }
 

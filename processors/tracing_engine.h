@@ -44,6 +44,10 @@ class TracingEngine {
   [[nodiscard]] bool Expire(TimeMs now, const LogPositions& applied, size_t max_events, ApplyCounts* counts,
                             bool* more, std::string* error);
 
+  // Deletes the alerts that name people whose events have all expired (marked when their
+  // last event went), committing with `applied` unchanged. Sets *forgotten to how many went.
+  [[nodiscard]] bool ForgetExpired(const LogPositions& applied, uint64_t* forgotten, std::string* error);
+
   const TracingParams& params() const { return params_; }
 
  private:

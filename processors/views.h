@@ -137,3 +137,55 @@ struct StatsView {
 };
 
 }  // namespace ctrace
+
+namespace ctrace {
+
+// DO NOT CHANGE the numeric values: they are stored on disk.
+enum class AlertType : uint8_t {
+  kCaseNew = 1,
+  kExposureNew = 2,
+  kExposureChanged = 3,
+  kExposureRetracted = 4,
+  kClusterChanged = 5,
+  kClusterDissolved = 6,
+  kVenueHotspot = 7,
+};
+
+std::string_view AlertTypeName(AlertType type);  // "case.new", ...
+
+// One change of derived state (api.md "Alerts"). Which fields are set depends on the type:
+//   case.new            person, sampled_at
+//   exposure.new        person, level, exposed_at, via
+//   exposure.changed    person, level, exposed_at, via
+//   exposure.retracted  person, was_level
+//   cluster.changed     id, cases
+//   cluster.dissolved   id
+//   venue.hotspot       venue, cases
+struct AlertView {
+  uint64_t seq = 0;
+  TimeMs at = 0;
+  AlertType type = AlertType::kCaseNew;
+  std::string person;
+  int level = 0;
+  int was_level = 0;
+  TimeMs exposed_at = 0;
+  TimeMs sampled_at = 0;
+  std::vector<std::string> via;
+  std::string id;                   // cluster id
+  std::vector<std::string> cases;   // cluster or hotspot cases
+  std::string venue;
+  bool operator==(const AlertView&) const = default;
+};
+
+struct AlertsPage {
+  std::vector<AlertView> alerts;  // seq ascending
+  uint64_t next_seq = 0;          // pass as `since` for the next page (the last seq returned, or `since`)
+};
+
+struct HotspotView {
+  std::string venue;
+  std::vector<std::string> cases;  // sorted
+  TimeMs since = 0;                // when it became a hotspot
+};
+
+}  // namespace ctrace

@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libssl-dev nlohmann-json3-dev
   kcat curl python3
+  openjdk-17-jre-headless maven
 )
 
 missing=()

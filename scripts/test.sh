@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds ctrace, and runs every test: the unit and integration tests
-# (the integration tests run the real service against real RocksDB over real HTTP), then the
+# (the integration tests run the real service against real RocksDB over real HTTP, and against
+# a real Kafka broker that this script starts with scripts/kafka.sh), then the
 # unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
@@ -15,6 +16,18 @@ jobs="$(nproc)"
 echo "== build"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTRACE_BUILD_BENCH=OFF >/dev/null
 ninja -C "$root/build" -j"$jobs"
+
+echo "== kafka broker"
+# The Kafka integration tests need a real broker (scripts/kafka.sh); one started here is
+# stopped on exit, one that was already running is left alone.
+# A broker started here keeps its data in a fresh directory, so test topics do not pile up.
+if ! "$root/scripts/kafka.sh" status >/dev/null 2>&1; then
+  CTRACE_KAFKA_STATE="$(mktemp -d /tmp/ctrace-kafka-test-XXXXXX)"
+  export CTRACE_KAFKA_STATE
+  trap '"$root/scripts/kafka.sh" stop || true; rm -rf "$CTRACE_KAFKA_STATE"' EXIT
+fi
+CTRACE_KAFKA_BROKERS="$("$root/scripts/kafka.sh" start)"
+export CTRACE_KAFKA_BROKERS CTRACE_KAFKA_PORT="${CTRACE_KAFKA_PORT:-19092}"
 
 echo "== tests"
 (cd "$root/build" && ctest -j"$jobs" --output-on-failure --timeout 900)

@@ -7,6 +7,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -30,15 +31,23 @@ enum Cf : size_t {
   kCases,
   kLinksIn,
   kLinksOut,
+  kAlerts,
+  kAlertPersons,
+  kForget,
+  kClusters,
+  kClusterOf,
+  kHotspots,
   kCfCount,
 };
 
 constexpr std::array<const char*, kCfCount> kCfNames = {
     "default", "events", "event_ids", "expiry", "visits", "venue_visits",
     "persons", "levels", "cases", "links_in", "links_out",
+    "alerts", "alert_persons", "forget", "clusters", "cluster_of", "hotspots",
 };
 
 constexpr std::string_view kAppliedKey = "applied";
+constexpr std::string_view kAlertSeqKey = "alert_seq";
 constexpr std::string_view kCounterPrefix = "counter/";
 
 std::string PersonPrefix(std::string_view id) {
@@ -167,6 +176,14 @@ bool DecodePersonState(std::string_view bytes, PersonState* state) {
   return true;
 }
 
+bool DecodeHotspot(std::string_view venue, std::string_view value, HotspotView* hotspot) {
+  if (value.size() < 8) return false;
+  ValueReader reader(value.substr(8));
+  hotspot->venue = venue;
+  hotspot->since = GetTimeBE(value);
+  return DecodeStrings(&reader, &hotspot->cases);
+}
+
 std::string LevelKey(int level, std::string_view person) {
   std::string key(1, static_cast<char>(level));
   key.append(person);
@@ -177,6 +194,64 @@ std::string LinkKey(std::string_view a, std::string_view b) {
   std::string key(a);
   key.push_back(kKeySep);
   key.append(b);
+  return key;
+}
+
+std::string EncodeAlert(const AlertView& alert) {
+  std::string out;
+  out.push_back(static_cast<char>(alert.type));
+  PutFixed64LE(&out, static_cast<uint64_t>(alert.at));
+  PutLengthPrefixed(&out, alert.person);
+  PutVarint64(&out, static_cast<uint64_t>(alert.level));
+  PutVarint64(&out, static_cast<uint64_t>(alert.was_level));
+  PutFixed64LE(&out, static_cast<uint64_t>(alert.exposed_at));
+  PutFixed64LE(&out, static_cast<uint64_t>(alert.sampled_at));
+  EncodeStrings(alert.via, &out);
+  PutLengthPrefixed(&out, alert.id);
+  EncodeStrings(alert.cases, &out);
+  PutLengthPrefixed(&out, alert.venue);
+  return out;
+}
+
+bool DecodeAlert(std::string_view bytes, AlertView* alert) {
+  ValueReader reader(bytes);
+  uint8_t type = 0;
+  uint64_t at = 0, level = 0, was_level = 0, exposed = 0, sampled = 0;
+  std::string_view person, id, venue;
+  if (!reader.GetByte(&type) || !reader.GetFixed64LE(&at) || !reader.GetLengthPrefixed(&person) ||
+      !reader.GetVarint64(&level) || !reader.GetVarint64(&was_level) || !reader.GetFixed64LE(&exposed) ||
+      !reader.GetFixed64LE(&sampled) || !DecodeStrings(&reader, &alert->via) || !reader.GetLengthPrefixed(&id) ||
+      !DecodeStrings(&reader, &alert->cases) || !reader.GetLengthPrefixed(&venue)) {
+    return false;
+  }
+  if (type < 1 || type > 7) return false;
+  alert->type = static_cast<AlertType>(type);
+  alert->at = static_cast<TimeMs>(at);
+  alert->person = person;
+  alert->level = static_cast<int>(level);
+  alert->was_level = static_cast<int>(was_level);
+  alert->exposed_at = static_cast<TimeMs>(exposed);
+  alert->sampled_at = static_cast<TimeMs>(sampled);
+  alert->id = id;
+  alert->venue = venue;
+  return true;
+}
+
+// Everyone an alert names, for the alert_persons index.
+std::vector<std::string> PersonsNamed(const AlertView& alert) {
+  std::vector<std::string> persons;
+  if (!alert.person.empty()) persons.push_back(alert.person);
+  persons.insert(persons.end(), alert.via.begin(), alert.via.end());
+  persons.insert(persons.end(), alert.cases.begin(), alert.cases.end());
+  if (alert.type == AlertType::kClusterChanged || alert.type == AlertType::kClusterDissolved) persons.push_back(alert.id);
+  std::sort(persons.begin(), persons.end());
+  persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+  return persons;
+}
+
+std::string SeqKey(uint64_t seq) {
+  std::string key;
+  PutFixed64BE(&key, seq);
   return key;
 }
 
@@ -344,6 +419,106 @@ class ViewBase : public StateTxn {
     if (it != counter_deltas_.end()) base += it->second;
     return base < 0 ? 0 : static_cast<uint64_t>(base);
   }
+
+  void ForEachAlert(uint64_t after, const std::function<bool(const AlertView&)>& fn) override {
+    ScanRange(kAlerts, SeqKey(after + 1), "", [&](std::string_view key, std::string_view value) {
+      AlertView alert;
+      if (key.size() != 8 || !DecodeAlert(value, &alert)) return true;
+      alert.seq = GetFixed64BE(key);
+      return fn(alert);
+    });
+  }
+
+  uint64_t NextAlertSeq() override {
+    std::string value;
+    if (!Get(kDefault, kAlertSeqKey, &value) || value.size() != 8) return 1;
+    return GetFixed64BE(value);
+  }
+
+  std::optional<std::vector<std::string>> GetCluster(std::string_view id) override {
+    std::string value;
+    if (!Get(kClusters, id, &value)) return std::nullopt;
+    ValueReader reader(value);
+    std::vector<std::string> cases;
+    if (!DecodeStrings(&reader, &cases)) return std::nullopt;
+    return cases;
+  }
+
+  std::optional<std::string> GetClusterOf(std::string_view person) override {
+    std::string value;
+    if (!Get(kClusterOf, person, &value)) return std::nullopt;
+    return value;
+  }
+
+  std::optional<HotspotView> GetHotspot(std::string_view venue) override {
+    std::string value;
+    if (!Get(kHotspots, venue, &value)) return std::nullopt;
+    HotspotView hotspot;
+    if (!DecodeHotspot(venue, value, &hotspot)) return std::nullopt;
+    return hotspot;
+  }
+
+  void ForEachHotspot(const std::function<bool(const HotspotView&)>& fn) override {
+    ScanRange(kHotspots, "", "", [&](std::string_view key, std::string_view value) {
+      HotspotView hotspot;
+      if (!DecodeHotspot(key, value, &hotspot)) return true;
+      return fn(hotspot);
+    });
+  }
+
+  void ForEachForget(const std::function<bool(const std::string&)>& fn) override {
+    ScanRange(kForget, "", "", [&](std::string_view key, std::string_view) { return fn(std::string(key)); });
+  }
+
+  uint64_t AppendAlert(AlertView alert) override {
+    alert.seq = NextAlertSeq();
+    const std::string key = SeqKey(alert.seq);
+    Put(kAlerts, key, EncodeAlert(alert));
+    for (const auto& person : PersonsNamed(alert)) Put(kAlertPersons, PersonPrefix(person) + key, "");
+    Put(kDefault, kAlertSeqKey, SeqKey(alert.seq + 1));
+    return alert.seq;
+  }
+
+  void PutForget(std::string_view person) override { Put(kForget, person, ""); }
+
+  uint64_t ForgetPerson(std::string_view person) override {
+    std::vector<uint64_t> seqs;
+    Scan(kAlertPersons, PersonPrefix(person), [&](std::string_view key, std::string_view) {
+      seqs.push_back(GetFixed64BE(key.substr(key.size() - 8)));
+      return true;
+    });
+    uint64_t forgotten = 0;
+    for (const uint64_t seq : seqs) {
+      const std::string key = SeqKey(seq);
+      std::string value;
+      AlertView alert;
+      if (Get(kAlerts, key, &value) && DecodeAlert(value, &alert)) {
+        for (const auto& named : PersonsNamed(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
+        Delete(kAlerts, key);
+        ++forgotten;
+      }
+      Delete(kAlertPersons, PersonPrefix(person) + key);
+    }
+    Delete(kForget, person);
+    return forgotten;
+  }
+
+  void PutCluster(std::string_view id, const std::vector<std::string>& cases) override {
+    std::string value;
+    EncodeStrings(cases, &value);
+    Put(kClusters, id, value);
+  }
+  void DeleteCluster(std::string_view id) override { Delete(kClusters, id); }
+  void PutClusterOf(std::string_view person, std::string_view id) override { Put(kClusterOf, person, id); }
+  void DeleteClusterOf(std::string_view person) override { Delete(kClusterOf, person); }
+
+  void PutHotspot(const HotspotView& hotspot) override {
+    std::string value;
+    PutTimeBE(&value, hotspot.since);
+    EncodeStrings(hotspot.cases, &value);
+    Put(kHotspots, hotspot.venue, value);
+  }
+  void DeleteHotspot(std::string_view venue) override { Delete(kHotspots, venue); }
 
   // Writes: only a transaction has a batch; a snapshot never calls these.
   void PutEvent(const Event& event) override {

@@ -15,6 +15,13 @@
 //   cases         person                            -> CaseInfo
 //   links_in      to \0 from                        -> venues                (linked_from)
 //   links_out     from \0 to                        -> venues
+//   alerts        seq(8 BE)                         -> encoded AlertView     (the alert changelog)
+//   alert_persons person \0 seq(8 BE)               -> ""                    (alerts naming a person)
+//   forget        person                            -> ""                    (fully expired: drop their alerts)
+//   clusters      id                                -> cases
+//   cluster_of    person                            -> cluster id
+//   hotspots      venue                             -> T(since) cases
+//   default       "alert_seq"                       -> the next alert seq (8 bytes BE)
 //
 // Reads go through StateView, implemented by a StateTxn (its own writes included) and by a
 // snapshot for queries. Writes go through a StateTxn, committed atomically with the position.
@@ -105,6 +112,16 @@ class StateView {
                                const std::function<bool(TimeMs time, const std::string& person,
                                                         const std::string& id, EventType type)>& fn) = 0;
   virtual uint64_t GetCounter(std::string_view name) = 0;
+
+  // Alerts with seq > after, ascending.
+  virtual void ForEachAlert(uint64_t after, const std::function<bool(const AlertView&)>& fn) = 0;
+  // The seq the next alert gets (1 for a new store).
+  virtual uint64_t NextAlertSeq() = 0;
+  virtual std::optional<std::vector<std::string>> GetCluster(std::string_view id) = 0;
+  virtual std::optional<std::string> GetClusterOf(std::string_view person) = 0;
+  virtual std::optional<HotspotView> GetHotspot(std::string_view venue) = 0;
+  virtual void ForEachHotspot(const std::function<bool(const HotspotView&)>& fn) = 0;
+  virtual void ForEachForget(const std::function<bool(const std::string& person)>& fn) = 0;
 };
 
 // The key of a visit in the venue-time index, usable as a `resume_after` cursor.
@@ -124,6 +141,19 @@ class StateTxn : public StateView {
                        const std::vector<std::string>& venues) = 0;
   virtual void DeleteLink(std::string_view from, std::string_view to) = 0;
   virtual void AddCounter(std::string_view name, int64_t delta) = 0;
+
+  // Stores `alert` with the next seq (which it returns), indexed by every person it names.
+  virtual uint64_t AppendAlert(AlertView alert) = 0;
+  // Marks a person whose events have all expired, so the next erase pass drops their alerts.
+  virtual void PutForget(std::string_view person) = 0;
+  // Deletes every alert naming `person` and the forget mark. Returns how many alerts went.
+  virtual uint64_t ForgetPerson(std::string_view person) = 0;
+  virtual void PutCluster(std::string_view id, const std::vector<std::string>& cases) = 0;
+  virtual void DeleteCluster(std::string_view id) = 0;
+  virtual void PutClusterOf(std::string_view person, std::string_view id) = 0;
+  virtual void DeleteClusterOf(std::string_view person) = 0;
+  virtual void PutHotspot(const HotspotView& hotspot) = 0;
+  virtual void DeleteHotspot(std::string_view venue) = 0;
 };
 
 class StateStore {

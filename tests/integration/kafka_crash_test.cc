@@ -3,7 +3,7 @@
 // In the end the answers equal the reference model's and the service holds exactly the
 // accepted events: nothing lost, nothing applied twice.
 //
-// Size: $CTRACE_CRASH_PEOPLE people (default 2,600: about 100,000 events).
+// Size: $CTRACE_CRASH_PEOPLE people (default 4,800: about 100,000 events).
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -34,7 +34,7 @@ TEST(KafkaCrashTest, KilledAtRandomMomentsWhileEventsStreamIn) {
   const auto started_at = std::chrono::steady_clock::now();
   TownOptions options;
   options.seed = 11;
-  options.people = std::getenv("CTRACE_CRASH_PEOPLE") != nullptr ? std::atoi(std::getenv("CTRACE_CRASH_PEOPLE")) : 2600;
+  options.people = std::getenv("CTRACE_CRASH_PEOPLE") != nullptr ? std::atoi(std::getenv("CTRACE_CRASH_PEOPLE")) : 4800;
   options.venues = std::max(40, options.people / 8);
   options.days = 8;
   options.gatherings = 12;

@@ -7,6 +7,7 @@
 // worked examples.
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <random>
 #include <set>
 
@@ -31,6 +32,10 @@ struct SeedCase {
   uint64_t seed;
   int max_depth;  // 2 is the default; another value is passed as --max-depth
 };
+
+void PrintTo(const SeedCase& c, std::ostream* os) {
+  *os << "seed " << c.seed << ", max_depth " << c.max_depth;
+}
 
 std::string Clock(Millis now) { return "fixed:" + FormatRfc3339(now); }
 

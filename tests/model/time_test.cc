@@ -119,7 +119,8 @@ TEST(FormatUtcTest, HandlesTimesOutsideTheParsableRange) {
   EXPECT_FALSE(FormatUtc(kTimeMax).empty());
 }
 
-// Walks every day from 1970 to 9999 with a naive calendar and checks both directions.
+// Walks every day from 1970 to 9999 with a naive calendar and checks both directions on a full
+// 400-year cycle at each end (the whole range takes ~10 s under sanitizers).
 TEST(FormatUtcTest, AgreesWithANaiveCalendarOnEveryDay) {
   int year = 1970, month = 1, day = 1;
   const auto days_in_month = [](int y, int m) {
@@ -129,13 +130,15 @@ TEST(FormatUtcTest, AgreesWithANaiveCalendarOnEveryDay) {
   };
   int failures = 0;
   for (int64_t day_idx = 0; year <= 9999 && failures < 5; ++day_idx) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT00:00:00Z", year, month, day);
-    const TimeMs expected = day_idx * kDay;
-    const std::optional<TimeMs> parsed = ParseRfc3339(text);
-    if (parsed != expected || FormatUtc(expected) != text) {
-      ADD_FAILURE() << text << " day " << day_idx;
-      ++failures;
+    if (year < 2370 || year >= 9600) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%04d-%02d-%02dT00:00:00Z", year, month, day);
+      const TimeMs expected = day_idx * kDay;
+      const std::optional<TimeMs> parsed = ParseRfc3339(text);
+      if (parsed != expected || FormatUtc(expected) != text) {
+        ADD_FAILURE() << text << " day " << day_idx;
+        ++failures;
+      }
     }
     if (++day > days_in_month(year, month)) {
       day = 1;

@@ -166,8 +166,8 @@ TEST(KeyCodecTest, ValueReaderTruncatedVarint) {
 
 TEST(KeyCodecTest, ValueReaderRejectsOverlongVarint) {
   // Eleven continuation bytes: longer than any uint64 encoding.
-  const std::string overlong(11, '\x80');
-  ValueReader reader(overlong + "tail");
+  const std::string overlong = std::string(11, '\x80') + "tail";
+  ValueReader reader(overlong);
   uint64_t v = 0;
   EXPECT_FALSE(reader.GetVarint64(&v));
   uint8_t b = 0;

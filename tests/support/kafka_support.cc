@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -229,11 +231,20 @@ Status DumpAnswers(HttpClient& client, const std::set<std::string>& persons, con
 }
 
 void CollectIds(const std::vector<std::string>& lines, std::set<std::string>* persons, std::set<std::string>* venues) {
+  // Only well-formed ids (events.md: 1..64 of [A-Za-z0-9_.:-]); others are answered 400.
+  auto well_formed = [](const json& id) {
+    if (!id.is_string()) return false;
+    const std::string text = id.get<std::string>();
+    if (text.empty() || text.size() > 64) return false;
+    return std::all_of(text.begin(), text.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == ':' || c == '-';
+    });
+  };
   for (const auto& line : lines) {
     const json event = json::parse(line, nullptr, false);
     if (!event.is_object()) continue;
-    if (event.contains("person") && event["person"].is_string()) persons->insert(event["person"].get<std::string>());
-    if (event.contains("venue") && event["venue"].is_string()) venues->insert(event["venue"].get<std::string>());
+    if (event.contains("person") && well_formed(event["person"])) persons->insert(event["person"].get<std::string>());
+    if (event.contains("venue") && well_formed(event["venue"])) venues->insert(event["venue"].get<std::string>());
   }
 }
 

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+extern char** environ;
+
 namespace ctrace::test_support {
 
 using std::chrono::milliseconds;
@@ -85,6 +87,11 @@ Status ServeProcess::StartOnce() {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (options_.inherit_ctrace_env || std::strncmp(*e, "CTRACE_", 7) != 0) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
   {
     std::ofstream log(log_path_, std::ios::app);
     log << "=== start:";
@@ -108,7 +115,7 @@ Status ServeProcess::StartOnce() {
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(log_fd);

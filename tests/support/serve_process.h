@@ -34,6 +34,9 @@ struct ServeOptions {
   std::chrono::milliseconds ready_timeout{20000};
   // How long Stop waits for the exit after SIGTERM. Default: 20 s.
   std::chrono::milliseconds stop_timeout{20000};
+  // Whether the child keeps the CTRACE_* variables of the test's environment (which would set
+  // flags, operations.md). Default: false, so that a developer's shell cannot change a test.
+  bool inherit_ctrace_env = false;
 };
 
 class ServeProcess {

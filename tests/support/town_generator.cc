@@ -116,7 +116,10 @@ class Builder {
     is_checkout_.push_back(event["type"] == "checkout");
   }
 
+  // Routine events later than now would be rejected (in_future): they are not generated, so
+  // that the only rejected lines are the deliberate ones, each with a single fault.
   void Checkin(int p, int v, Millis t, const std::string& id = "") {
+    if (t > o_.now + o_.max_clock_skew) return;
     Emit(Json{{"type", "checkin"},
               {"id", id.empty() ? NextId() : id},
               {"person", people_[p]},
@@ -124,6 +127,7 @@ class Builder {
               {"ts", Stamp(t)}});
   }
   void Checkout(int p, int v, Millis t) {
+    if (t > o_.now) return;
     Json e{{"type", "checkout"},
            {"id", NextId()},
            {"person", people_[p]},
@@ -231,7 +235,8 @@ class Builder {
     TestResult(p, sampled, true, MaybeResulted(sampled));
     const double r = std::uniform_real_distribution<double>(0, 1)(rng_);
     if (r < 0.15) {
-      TestResult(p, sampled + Range(1, 3) * kMsDay, true, MaybeResulted(sampled));  // later
+      const Millis later = std::min(sampled + Range(1, 3) * kMsDay, o_.now - 30 * kMsMinute);
+      TestResult(p, later, true, MaybeResulted(later));
     } else if (r < 0.25) {
       TestResult(p, sampled - Range(6, 30) * kMsHour, true, std::nullopt);  // earlier: index
     } else if (r < 0.30) {
