@@ -302,6 +302,7 @@ bool HttpServer::Impl::Start(const std::string& host, uint16_t port, std::string
   auto fail = [&](std::string_view what, const error_code& ec) {
     *error = std::string("cannot listen on ") + host + ":" + std::to_string(port) + ": " +
              std::string(what) + ": " + ec.message();
+    backoff_.reset();
     acceptor_.reset();
     ioc_.reset();
     return false;

@@ -16,6 +16,7 @@ CommandRunner AddIngestCommand(CLI::App& app);
 CommandRunner AddSimulateCommand(CLI::App& app);
 CommandRunner AddTopicsCommand(CLI::App& app);
 CommandRunner AddEraseCommand(CLI::App& app);
+CommandRunner AddReplayCommand(CLI::App& app);
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

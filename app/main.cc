@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   runners["simulate"] = ctrace::AddSimulateCommand(app);
   runners["topics"] = ctrace::AddTopicsCommand(app);
   runners["erase"] = ctrace::AddEraseCommand(app);
+  runners["replay"] = ctrace::AddReplayCommand(app);
   for (auto* sub : app.get_subcommands({})) {
     sub->add_option("--config", "a TOML file of settings (flags and CTRACE_* variables win over it)")
         ->envname("CTRACE_CONFIG");

@@ -8,7 +8,8 @@
 #             idempotence); end to end = from the first produced event to the last applied.
 #
 # Usage: bench/kafka_vs_embedded.sh [BUILD_DIR]   (default build-kafka, else build)
-# Settings: BENCH_PEOPLE (default 20000), BENCH_DAYS (7), BENCH_PARTITIONS (6). Starts the broker
+# Settings: BENCH_PEOPLE (default 4000), BENCH_VENUES (people / 10), BENCH_DAYS (7),
+# BENCH_PARTITIONS (6). Starts the broker
 # with scripts/kafka.sh when it is not running (and stops it again at the end).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,7 +18,8 @@ if [[ -z "$build" ]]; then
   if [[ -x "$root/build-kafka/app/ctrace" ]]; then build="$root/build-kafka"; else build="$root/build"; fi
 fi
 ctrace="$build/app/ctrace"
-people="${BENCH_PEOPLE:-20000}"
+people="${BENCH_PEOPLE:-4000}"
+venues="${BENCH_VENUES:-$((people / 10))}"
 days="${BENCH_DAYS:-7}"
 partitions="${BENCH_PARTITIONS:-6}"
 clock="fixed:2026-11-27T00:00:00Z"
@@ -30,6 +32,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 if ! "$root/scripts/kafka.sh" status >/dev/null 2>&1; then started_broker=1; fi
 brokers="$("$root/scripts/kafka.sh" start 2>/dev/null)"
@@ -48,9 +51,9 @@ wait_applied() {
   done
 }
 
-"$ctrace" simulate --seed 7 --people "$people" --days "$days" --clock "$clock" -o "$work/events.ndjson"
+"$ctrace" simulate --seed 7 --people "$people" --venues "$venues" --days "$days" --clock "$clock" -o "$work/events.ndjson"
 events="$(wc -l <"$work/events.ndjson")"
-echo "events: $events (simulate --people $people --days $days), partitions: $partitions, cores: $(nproc)" >&2
+echo "events: $events (simulate --people $people --venues $venues --days $days), partitions: $partitions, cores: $(nproc)" >&2
 
 # Embedded.
 t0="$(now)"
@@ -90,8 +93,8 @@ rows = [
     ("embedded", acc, t1 - t0, t3 - t2, (t1 - t0) + (t3 - t2)),
     ("kafka", kacc, t5 - t4, t6 - t5, t6 - t4),
 ]
-print(f"| mode | accepted | ingest s | apply after ingest s | end-to-end s | events/s end to end |")
-print(f"| --- | ---: | ---: | ---: | ---: | ---: |")
+print("| mode | accepted | ingest s | ingest events/s | apply after ingest s | end-to-end s | events/s end to end |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for mode, n, ingest, apply, total in rows:
-    print(f"| {mode} | {n} | {ingest:.2f} | {apply:.2f} | {total:.2f} | {n / total:,.0f} |")
+    print(f"| {mode} | {n} | {ingest:.2f} | {n / ingest:,.0f} | {apply:.2f} | {total:.2f} | {n / total:,.0f} |")
 PY

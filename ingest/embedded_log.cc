@@ -52,7 +52,13 @@ std::unique_ptr<EmbeddedLog> EmbeddedLog::Open(const std::string& dir, const Log
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
-  const auto status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  rocksdb::Status status;
+  if (options.read_only) {
+    db_options.create_if_missing = false;
+    status = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &cf_handles, &raw_db);
+  } else {
+    status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  }
   if (!status.ok()) {
     *error = "cannot open the event log in " + dir + ": " + status.ToString();
     return nullptr;

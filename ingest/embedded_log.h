@@ -38,12 +38,16 @@ struct LogOptions {
   bool compression = true;
   // fsync each append before acknowledging. Default: true. Only tests and benchmarks turn it off.
   bool sync = true;
+  // Open an existing log read-only (replays and audits): nothing is written to the directory
+  // and Append fails. It takes no lock, so it also opens the log of a running service, as it
+  // stands at the moment of opening. Default: false.
+  bool read_only = false;
 };
 
 class EmbeddedLog final : public EventSource, public EventSink {
  public:
-  // Opens or creates the log in `dir`. Returns nullptr and sets *error on failure (e.g. the
-  // directory is locked by a running service).
+  // Opens or creates (with options.read_only: opens an existing) log in `dir`. Returns nullptr
+  // and sets *error on failure (e.g. the directory is locked by a running service).
   static std::unique_ptr<EmbeddedLog> Open(const std::string& dir, const LogOptions& options,
                                            std::string* error);
   ~EmbeddedLog();

@@ -10,16 +10,22 @@ namespace ctrace {
 
 void ForEachOverlapOf(StateView& view, const std::vector<VisitRecord>& visits,
                       const TracingParams& params,
-                      const std::function<void(const VisitRecord&, const VisitRecord&)>& fn) {
+                      const std::function<void(const VisitRecord&, const VisitRecord&)>& fn,
+                      bool supporters_only) {
   const DurationMs longest = LongestVisit(params);
   for (const auto& mine : visits) {
-    view.ForEachVenueVisit(mine.venue, mine.start - longest, mine.end, {}, [&](const VisitRecord& other) {
+    auto check = [&](const VisitRecord& other) {
       if (other.person == mine.person) return true;
       const TimeMs overlap_start = std::max(mine.start, other.start);
       const TimeMs overlap_end = std::min(mine.end, other.end);
       if (overlap_end - overlap_start >= params.min_overlap) fn(mine, other);
       return true;
-    });
+    };
+    if (supporters_only) {
+      view.ForEachSupportVisit(mine.venue, mine.start - longest, mine.end, check);
+    } else {
+      view.ForEachVenueVisit(mine.venue, mine.start - longest, mine.end, {}, check);
+    }
   }
 }
 
@@ -60,7 +66,12 @@ LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
   std::map<std::string, std::optional<PersonState>> met;  // read each person once
   int best_level = params.max_depth + 1;
   std::vector<ContactView> candidates;
-  ForEachOverlap(view, person, params, [&](const VisitRecord& mine, const VisitRecord& other) {
+  std::vector<VisitRecord> visits;
+  view.ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+    visits.push_back(visit);
+    return true;
+  });
+  ForEachOverlapOf(view, visits, params, [&](const VisitRecord& mine, const VisitRecord& other) {
     auto it = met.find(other.person);
     if (it == met.end()) it = met.emplace(other.person, view.GetPerson(other.person)).first;
     const auto& other_state = it->second;
@@ -75,7 +86,7 @@ LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
       candidates.clear();
     }
     candidates.push_back({other.person, *other_state->level, other.venue, contact->start, contact->end});
-  });
+  }, /*supporters_only=*/true);
   if (best_level > params.max_depth) return result;
   result.level = best_level;
   std::sort(candidates.begin(), candidates.end(), [](const ContactView& a, const ContactView& b) {
@@ -96,7 +107,8 @@ std::vector<std::string> HotspotCases(StateView& view, std::string_view venue, T
                                       const TracingParams& params) {
   std::set<std::string> cases;
   std::map<std::string, std::optional<PersonState>> seen;
-  view.ForEachVenueVisit(venue, now - params.hotspot_window, now, {}, [&](const VisitRecord& visit) {
+  // Cases are always in the support index.
+  view.ForEachSupportVisit(venue, now - params.hotspot_window, now, [&](const VisitRecord& visit) {
     auto it = seen.find(visit.person);
     if (it == seen.end()) it = seen.emplace(visit.person, view.GetPerson(visit.person)).first;
     const auto& state = it->second;

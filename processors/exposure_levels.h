@@ -21,10 +21,12 @@ namespace ctrace {
 void ForEachOverlap(StateView& view, std::string_view person, const TracingParams& params,
                     const std::function<void(const VisitRecord& mine, const VisitRecord& other)>& fn);
 
-// The same, for a given list of `person`'s visits (already loaded).
+// The same, for a given list of `person`'s visits (already loaded). With `supporters_only`,
+// only visits of people who can pass exposure on (the support index) are considered.
 void ForEachOverlapOf(StateView& view, const std::vector<VisitRecord>& visits,
                       const TracingParams& params,
-                      const std::function<void(const VisitRecord& mine, const VisitRecord& other)>& fn);
+                      const std::function<void(const VisitRecord& mine, const VisitRecord& other)>& fn,
+                      bool supporters_only = false);
 
 // The clipped overlap [max(a1, a2, w.start), min(e1, e2, w.end)) when it is at least
 // min_overlap long (a contact inside `w`), else nullopt.

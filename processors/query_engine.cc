@@ -124,6 +124,9 @@ std::optional<ChainView> QueryEngine::GetChain(std::string_view root, int depth)
     });
     chain.edges.insert(chain.edges.end(), edges.begin(), edges.end());
   }
+  // Nodes by person id, as the contract's worked examples list them.
+  std::sort(chain.nodes.begin(), chain.nodes.end(),
+            [](const ChainNode& a, const ChainNode& b) { return a.person < b.person; });
   return chain;
 }
 

@@ -66,13 +66,23 @@ class TracingEngine::Batch {
       for (const auto& visit : new_visits) touched_venues_.insert(visit.venue);
     }
 
-    if (visits_changed || case_changed) MarkOverlapping(old_visits);
+    // The people this person can support (or could before) are those above the lower of its
+    // level before and after: only they can see a change of its visits or window.
+    const int level_after = new_case ? 0 : (old_state.level == 0 ? kNoLevel : LevelOrNone(old_state.level));
+    const int threshold = std::min(LevelOrNone(old_state.level), level_after);
+    const bool mark_neighbors = (visits_changed || case_changed) && threshold < params_.max_depth;
+    if (mark_neighbors) MarkOverlapping(old_visits, threshold);
     if (visits_changed) {
+      const bool supports = IsSupport(old_state);
       for (const auto& visit : old_visits) {
-        if (std::find(new_visits.begin(), new_visits.end(), visit) == new_visits.end()) txn_->DeleteVisit(visit);
+        if (std::find(new_visits.begin(), new_visits.end(), visit) != new_visits.end()) continue;
+        txn_->DeleteVisit(visit);
+        if (supports) txn_->DeleteSupportVisit(visit);
       }
       for (const auto& visit : new_visits) {
-        if (std::find(old_visits.begin(), old_visits.end(), visit) == old_visits.end()) txn_->PutVisit(visit);
+        if (std::find(old_visits.begin(), old_visits.end(), visit) != old_visits.end()) continue;
+        txn_->PutVisit(visit);
+        if (supports) txn_->PutSupportVisit(visit);
       }
       txn_->AddCounter("visits", static_cast<int64_t>(new_visits.size()) - static_cast<int64_t>(old_visits.size()));
     }
@@ -88,15 +98,17 @@ class TracingEngine::Batch {
       }
       StorePerson(person, old_state, now_state);
     }
-    if (visits_changed || case_changed) MarkOverlapping(new_visits);
+    if (mark_neighbors) MarkOverlapping(new_visits, threshold);
     MarkDirty(person, LevelOrNone(txn_->GetPerson(person).value_or(PersonState{}).level));
   }
 
-  void MarkOverlapping(const std::vector<VisitRecord>& visits) {
+  // Marks the people met during `visits` whose level is above `threshold`.
+  void MarkOverlapping(const std::vector<VisitRecord>& visits, int threshold) {
     ForEachOverlapOf(*txn_, visits, params_, [&](const VisitRecord&, const VisitRecord& other) {
       if (queued_.count(other.person) != 0) return;
       const auto other_state = txn_->GetPerson(other.person);
-      MarkDirty(other.person, other_state ? LevelOrNone(other_state->level) : kNoLevel);
+      const int other_level = other_state ? LevelOrNone(other_state->level) : kNoLevel;
+      if (other_level > threshold) MarkDirty(other.person, other_level);
     });
   }
 
@@ -143,9 +155,23 @@ class TracingEngine::Batch {
     });
   }
 
+  // Whether the person can put others at a level: the support index holds their visits.
+  bool IsSupport(const PersonState& state) const { return state.level && *state.level < params_.max_depth; }
+
   void StorePerson(const std::string& person, const PersonState& old_state, const PersonState& now_state) {
     original_.emplace(person, old_state);  // keeps the first: the state before the batch
     txn_->PutPerson(person, old_state, now_state);
+    if (IsSupport(old_state) != IsSupport(now_state)) {
+      const bool supports = IsSupport(now_state);
+      txn_->ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+        if (supports) {
+          txn_->PutSupportVisit(visit);
+        } else {
+          txn_->DeleteSupportVisit(visit);
+        }
+        return true;
+      });
+    }
     if (old_state.level) txn_->AddCounter(LevelCounter(*old_state.level), -1);
     if (now_state.level) txn_->AddCounter(LevelCounter(*now_state.level), 1);
     txn_->AddCounter("cases", (now_state.case_info ? 1 : 0) - (old_state.case_info ? 1 : 0));
@@ -284,7 +310,13 @@ class TracingEngine::Batch {
       const auto state = txn_->GetPerson(person);
       if (!state || !state->case_info) continue;
       const CaseInfo& mine = *state->case_info;
-      ForEachOverlap(*txn_, person, params_, [&](const VisitRecord& my_visit, const VisitRecord& other) {
+      std::vector<VisitRecord> visits;
+      txn_->ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+        visits.push_back(visit);
+        return true;
+      });
+      // Cases are always in the support index.
+      ForEachOverlapOf(*txn_, visits, params_, [&](const VisitRecord& my_visit, const VisitRecord& other) {
         const auto other_state = txn_->GetPerson(other.person);
         if (!other_state || !other_state->case_info) return;
         const CaseInfo& theirs = *other_state->case_info;
@@ -292,7 +324,7 @@ class TracingEngine::Batch {
         if (out && out->start < theirs.sampled_at) links[{person, other.person}].insert(my_visit.venue);
         const auto in = ContactInside(my_visit, other, theirs.window, params_);
         if (in && in->start < mine.sampled_at) links[{other.person, person}].insert(my_visit.venue);
-      });
+      }, /*supporters_only=*/true);
     }
     for (const auto& [pair, venues] : links) {
       txn_->PutLink(pair.first, pair.second, std::vector<std::string>(venues.begin(), venues.end()));

@@ -103,7 +103,7 @@ struct ChainEdge {
 
 struct ChainView {
   std::string root;
-  std::vector<ChainNode> nodes;  // ordered by level, then person id
+  std::vector<ChainNode> nodes;  // ordered by person id
   std::vector<ChainEdge> edges;  // ordered by to's level, to, start, from
 };
 

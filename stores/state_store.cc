@@ -37,13 +37,14 @@ enum Cf : size_t {
   kClusters,
   kClusterOf,
   kHotspots,
+  kSupportVisits,
   kCfCount,
 };
 
 constexpr std::array<const char*, kCfCount> kCfNames = {
     "default", "events", "event_ids", "expiry", "visits", "venue_visits",
     "persons", "levels", "cases", "links_in", "links_out",
-    "alerts", "alert_persons", "forget", "clusters", "cluster_of", "hotspots",
+    "alerts", "alert_persons", "forget", "clusters", "cluster_of", "hotspots", "support_visits",
 };
 
 constexpr std::string_view kAppliedKey = "applied";
@@ -316,6 +317,16 @@ class ViewBase : public StateTxn {
   void ForEachVenueVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
                          std::string_view resume_after,
                          const std::function<bool(const VisitRecord&)>& fn) override {
+    ScanVenueIndex(kVenueVisits, venue, start_from, start_to, resume_after, fn);
+  }
+
+  void ForEachSupportVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
+                           const std::function<bool(const VisitRecord&)>& fn) override {
+    ScanVenueIndex(kSupportVisits, venue, start_from, start_to, {}, fn);
+  }
+
+  void ScanVenueIndex(Cf cf, std::string_view venue, TimeMs start_from, TimeMs start_to,
+                      std::string_view resume_after, const std::function<bool(const VisitRecord&)>& fn) {
     const std::string prefix = PersonPrefix(venue);
     std::string lower = prefix;
     PutTimeBE(&lower, start_from);
@@ -326,7 +337,7 @@ class ViewBase : public StateTxn {
       lower = resume_after;
       skip_equal = true;
     }
-    ScanRange(kVenueVisits, lower, upper, [&](std::string_view key, std::string_view value) {
+    ScanRange(cf, lower, upper, [&](std::string_view key, std::string_view value) {
       if (skip_equal && key == resume_after) return true;
       VisitRecord visit;
       visit.venue = venue;
@@ -450,6 +461,15 @@ class ViewBase : public StateTxn {
     return value;
   }
 
+  void ForEachCluster(const std::function<bool(const std::string&, const std::vector<std::string>&)>& fn) override {
+    ScanRange(kClusters, "", "", [&](std::string_view key, std::string_view value) {
+      ValueReader reader(value);
+      std::vector<std::string> cases;
+      if (!DecodeStrings(&reader, &cases)) return true;
+      return fn(std::string(key), cases);
+    });
+  }
+
   std::optional<HotspotView> GetHotspot(std::string_view venue) override {
     std::string value;
     if (!Get(kHotspots, venue, &value)) return std::nullopt;
@@ -543,6 +563,12 @@ class ViewBase : public StateTxn {
     Delete(kVisits, PersonVisitKey(visit));
     Delete(kVenueVisits, VenueVisitKey(visit));
   }
+
+  void PutSupportVisit(const VisitRecord& visit) override {
+    Put(kSupportVisits, VenueVisitKey(visit), VisitValue(visit));
+  }
+
+  void DeleteSupportVisit(const VisitRecord& visit) override { Delete(kSupportVisits, VenueVisitKey(visit)); }
 
   void PutPerson(std::string_view person, const PersonState& old_state, const PersonState& now_state) override {
     if (now_state.empty()) {
@@ -702,7 +728,13 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
-  const auto status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  rocksdb::Status status;
+  if (store_options.read_only) {
+    db_options.create_if_missing = false;
+    status = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &cf_handles, &raw_db);
+  } else {
+    status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
+  }
   if (!status.ok()) {
     *error = "cannot open the state store in " + dir + ": " + status.ToString();
     return nullptr;

@@ -10,6 +10,8 @@
 //   expiry        T(time) person \0 id              -> type(1)              (events by event time)
 //   visits        person \0 T(start) venue          -> T(end) checked_out(1) (person-time index)
 //   venue_visits  venue \0 T(start) person          -> T(end) checked_out(1) (venue-time index)
+//   support_visits venue \0 T(start) person         -> T(end) checked_out(1) (the same, only for
+//                                                     people who can pass exposure on)
 //   persons       person                            -> PersonState           (level, case)
 //   levels        level(1) person                   -> T(exposed_at) via     (call lists, level >= 1)
 //   cases         person                            -> CaseInfo
@@ -77,6 +79,9 @@ struct StoreOptions {
   size_t write_buffer_size = 16 << 20;
   // Block cache shared by all column families, bytes. Default: 64 MiB.
   size_t block_cache_size = 64 << 20;
+  // Open an existing store read-only (audits of a stopped data directory): nothing is written
+  // to the directory, every write method fails or does nothing. Default: false.
+  bool read_only = false;
 };
 
 // Callbacks return true to continue the scan, false to stop.
@@ -94,6 +99,9 @@ class StateView {
   virtual void ForEachVenueVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
                                  std::string_view resume_after,
                                  const std::function<bool(const VisitRecord&)>& fn) = 0;
+  // The same over the visits of people who can pass exposure on (see PutSupportVisit).
+  virtual void ForEachSupportVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
+                                   const std::function<bool(const VisitRecord&)>& fn) = 0;
   virtual void ForEachLevel(int level, std::string_view after,
                             const std::function<bool(const std::string& person, TimeMs exposed_at,
                                                      const std::vector<std::string>& via)>& fn) = 0;
@@ -119,6 +127,9 @@ class StateView {
   virtual uint64_t NextAlertSeq() = 0;
   virtual std::optional<std::vector<std::string>> GetCluster(std::string_view id) = 0;
   virtual std::optional<std::string> GetClusterOf(std::string_view person) = 0;
+  // Every stored cluster, in id order: (id, cases sorted).
+  virtual void ForEachCluster(const std::function<bool(const std::string& id,
+                                                       const std::vector<std::string>& cases)>& fn) = 0;
   virtual std::optional<HotspotView> GetHotspot(std::string_view venue) = 0;
   virtual void ForEachHotspot(const std::function<bool(const HotspotView&)>& fn) = 0;
   virtual void ForEachForget(const std::function<bool(const std::string& person)>& fn) = 0;
@@ -133,6 +144,10 @@ class StateTxn : public StateView {
   virtual void DeleteEvent(const Event& event) = 0;
   virtual void PutVisit(const VisitRecord& visit) = 0;     // both indexes
   virtual void DeleteVisit(const VisitRecord& visit) = 0;  // both indexes
+  // The support index holds the visits of the people whose level is below max_depth (cases
+  // included): the only ones who can put others at a level. The engine keeps it in step.
+  virtual void PutSupportVisit(const VisitRecord& visit) = 0;
+  virtual void DeleteSupportVisit(const VisitRecord& visit) = 0;
   // Writes `now_state` for `person`, keeping the levels and cases indexes in step with
   // `old_state` (what GetPerson returned before).
   virtual void PutPerson(std::string_view person, const PersonState& old_state,
@@ -158,7 +173,8 @@ class StateTxn : public StateView {
 
 class StateStore {
  public:
-  // Opens (creating if needed) the store in `dir`. Returns nullptr and sets *error on failure.
+  // Opens (creating if needed; with options.read_only: an existing store, without writing to
+  // it) the store in `dir`. Returns nullptr and sets *error on failure.
   static std::unique_ptr<StateStore> Open(const std::string& dir, const StoreOptions& options,
                                           std::string* error);
   ~StateStore();

@@ -6,10 +6,12 @@
 // reference model's (tests/support/reference_model.h), which reference_model_test holds to the
 // worked examples.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <ostream>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -401,8 +403,20 @@ TEST_P(RandomizedE2eTest, ShuffledBatchedRestartedFeedsMatchTheReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Towns, RandomizedE2eTest,
-                         ::testing::Values(SeedCase{11, 2}, SeedCase{23, 2}, SeedCase{47, 3}),
+// The seeds: 11 and 23 with the default depth, 47 with --max-depth 3; or, for a longer hunt,
+// $CTRACE_E2E_SEEDS="1,2,3" (each with the default depth).
+std::vector<SeedCase> Seeds() {
+  const char* env = std::getenv("CTRACE_E2E_SEEDS");
+  if (env == nullptr || *env == '\0') return {SeedCase{11, 2}, SeedCase{23, 2}, SeedCase{47, 3}};
+  std::vector<SeedCase> seeds;
+  std::stringstream list(env);
+  for (std::string item; std::getline(list, item, ',');) {
+    if (!item.empty()) seeds.push_back(SeedCase{std::stoull(item), 2});
+  }
+  return seeds;
+}
+
+INSTANTIATE_TEST_SUITE_P(Towns, RandomizedE2eTest, ::testing::ValuesIn(Seeds()),
                          [](const auto& info) {
                            return "seed" + std::to_string(info.param.seed) + "_depth" +
                                   std::to_string(info.param.max_depth);
