@@ -1,6 +1,8 @@
 // The Beast side of the API, in the style of Beast's example/advanced/server: an accept loop and
 // one HttpSession per connection that only does I/O; every answer comes from Router::Handle.
-// This is the only translation unit of ctrace that includes Beast's HTTP machinery.
+// A WebSocket upgrade the Router admits is handed over to a WebSocketSession
+// (api/websocket_session.h). With websocket_session.cc, the only translation units of the
+// server that include Beast's HTTP machinery.
 #include "api/http_server.h"
 
 #include <array>
@@ -18,6 +20,9 @@
 #include "api/beast.h"
 #include "api/http_types.h"
 #include "api/router.h"
+#include "api/server_core.h"
+#include "api/websocket_session.h"
+#include "processors/alert_feed.h"
 
 namespace ctrace {
 namespace {
@@ -25,38 +30,15 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using beast::error_code;
 
-class HttpSession;
-
-// What the accept loop and the sessions share. Lives in HttpServer::Impl, which outlives every
-// session (sessions are destroyed at the latest when the io_context is, inside Stop).
-struct ServerCore {
-  ServerCore(HttpServerOptions opts, Router& r) : options(std::move(opts)), router(r) {}
-
-  // Adds a session unless max_connections are open.
-  bool TryRegister(const std::shared_ptr<HttpSession>& session);
-  void Unregister(HttpSession* session);
-  std::vector<std::shared_ptr<HttpSession>> Sessions();
-  // Waits until no session is left or `deadline` passes; true when none is left.
-  bool WaitNoSessions(std::chrono::steady_clock::time_point deadline);
-
-  const HttpServerOptions options;
-  Router& router;
-  std::atomic<bool> stopping{false};
-
- private:
-  std::mutex mu_;
-  std::condition_variable no_sessions_;
-  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;
-};
-
 // One connection. All its handlers run on its strand (the stream's executor).
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public ServerConnection, public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
-  ~HttpSession() { core_.Unregister(this); }
+  ~HttpSession() override { core_.Unregister(this); }
 
   void Run() {
     // The socket's executor is this connection's strand: start there.
@@ -66,14 +48,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Called on the strand when the server stops: an idle connection is closed at once; a
   // request in progress is finished and its answer closes the connection.
-  void OnServerStop() {
+  void OnServerStop() override {
     if (state_ != State::kIdle) return;
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
   enum class State { kIdle, kBusy };
@@ -94,8 +76,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::end_of_stream) return DoClose();
     if (ec) return OnReadError(ec);
     state_ = State::kBusy;
-    // A WebSocket upgrade (websocket::is_upgrade(parser_->get())) is to be handed over here,
-    // with the stream and the parsed request, to a websocket session (later work).
     if (parser_->is_done()) return HandleRequest();
     const auto& request = parser_->get();
     if (request.version() >= 11 && beast::iequals(request[http::field::expect], "100-continue")) {
@@ -159,6 +139,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
 
+    if (websocket::is_upgrade(message)) {
+      StreamAdmission admission = core_.router.AdmitAlertStream(request);
+      if (admission.verdict == StreamAdmission::Verdict::kRefused) {
+        SetResponse(*admission.refusal, version, keep_alive && !core_.stopping.load());
+        return DoWrite();
+      }
+      if (admission.verdict == StreamAdmission::Verdict::kAccepted) {
+        if (core_.alerts == nullptr || core_.stopping.load()) {
+          SetResponse(ErrorResponse(503, "the alert stream is not available"), version,
+                      /*keep_alive=*/false);
+          return DoWrite();
+        }
+        return UpgradeToAlertStream(admission.since);
+      }
+    }
+
     HttpResponse answer;
     try {
       answer = core_.router.Handle(request);
@@ -167,6 +163,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     SetResponse(answer, version, keep_alive && !core_.stopping.load());
     DoWrite();
+  }
+
+  // Hands the socket and the upgrade request over to a WebSocketSession; this session ends.
+  void UpgradeToAlertStream(uint64_t since) {
+    auto stream =
+        std::make_shared<WebSocketSession>(stream_.release_socket(), core_, since);
+    core_.RegisterUpgrade(stream);
+    stream->Run(parser_->release());
   }
 
   void SetResponse(const HttpResponse& answer, unsigned version, bool keep_alive) {
@@ -237,39 +241,80 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::array<char, 4096> linger_buffer_{};
 };
 
-bool ServerCore::TryRegister(const std::shared_ptr<HttpSession>& session) {
+}  // namespace
+
+bool ServerCore::TryRegister(const std::shared_ptr<ServerConnection>& connection) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sessions_.size() >= options.max_connections) return false;
-  sessions_.emplace(session.get(), session);
+  if (connections_.size() >= options.max_connections) return false;
+  connections_.emplace(connection.get(), connection);
   return true;
 }
 
-void ServerCore::Unregister(HttpSession* session) {
+void ServerCore::RegisterUpgrade(const std::shared_ptr<ServerConnection>& connection) {
   std::lock_guard<std::mutex> lock(mu_);
-  sessions_.erase(session);
-  if (sessions_.empty()) no_sessions_.notify_all();
+  connections_.emplace(connection.get(), connection);
 }
 
-std::vector<std::shared_ptr<HttpSession>> ServerCore::Sessions() {
+void ServerCore::Unregister(ServerConnection* connection) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::shared_ptr<HttpSession>> live;
-  live.reserve(sessions_.size());
-  for (const auto& [ptr, weak] : sessions_) {
-    if (auto session = weak.lock()) live.push_back(std::move(session));
+  connections_.erase(connection);
+  if (connections_.empty()) no_connections_.notify_all();
+}
+
+std::vector<std::shared_ptr<ServerConnection>> ServerCore::Connections() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<ServerConnection>> live;
+  live.reserve(connections_.size());
+  for (const auto& [ptr, weak] : connections_) {
+    if (auto connection = weak.lock()) live.push_back(std::move(connection));
   }
   return live;
 }
 
-bool ServerCore::WaitNoSessions(std::chrono::steady_clock::time_point deadline) {
+bool ServerCore::WaitNoConnections(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  return no_sessions_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+  return no_connections_.wait_until(lock, deadline, [this] { return connections_.empty(); });
 }
+
+void ServerCore::AddStream(const std::shared_ptr<AlertStreamListener>& stream) {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  streams_.emplace(stream.get(), stream);
+}
+
+void ServerCore::RemoveStream(AlertStreamListener* stream) {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  streams_.erase(stream);
+}
+
+void ServerCore::NotifyStreams(uint64_t next_seq) {
+  std::vector<std::shared_ptr<AlertStreamListener>> live;
+  {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    live.reserve(streams_.size());
+    for (const auto& [ptr, weak] : streams_) {
+      if (auto stream = weak.lock()) live.push_back(std::move(stream));
+    }
+  }
+  for (const auto& stream : live) stream->OnAlertsCommitted(next_seq);
+}
+
+namespace {
+
+// The AlertFeed's listener runs on the apply thread, possibly after Unsubscribe returned (the
+// feed calls a copy outside its lock); the gate makes it post to the io_context only while the
+// server runs, so that Stop can destroy the io_context safely.
+struct FeedGate {
+  std::mutex mu;
+  asio::io_context* ioc = nullptr;  // null once the server stops
+  ServerCore* core = nullptr;
+};
 
 }  // namespace
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, Router& router) : core_(std::move(options), router) {}
+  Impl(HttpServerOptions options, Router& router, AlertFeed* alerts)
+      : core_(std::move(options), router, alerts) {}
   ~Impl() { Stop(std::chrono::milliseconds(0)); }
 
   bool Start(const std::string& host, uint16_t port, std::string* error);
@@ -287,6 +332,8 @@ class HttpServer::Impl {
   std::unique_ptr<tcp::acceptor> acceptor_;      // on its own strand
   std::unique_ptr<asio::steady_timer> backoff_;  // on the acceptor's strand
   std::vector<std::thread> threads_;
+  std::shared_ptr<FeedGate> feed_gate_;
+  uint64_t feed_subscription_ = 0;
   uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
@@ -335,6 +382,17 @@ bool HttpServer::Impl::Start(const std::string& host, uint16_t port, std::string
   if (ec) return fail("local_endpoint", ec);
 
   started_ = true;
+  if (core_.alerts != nullptr) {
+    feed_gate_ = std::make_shared<FeedGate>();
+    feed_gate_->ioc = ioc_.get();
+    feed_gate_->core = &core_;
+    feed_subscription_ = core_.alerts->Subscribe([gate = feed_gate_](uint64_t next_seq) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (gate->ioc == nullptr) return;
+      ServerCore* core = gate->core;
+      asio::post(*gate->ioc, [core, next_seq] { core->NotifyStreams(next_seq); });
+    });
+  }
   asio::post(acceptor_->get_executor(), [this] { DoAccept(); });
   threads_.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { RunThread(); });
@@ -391,10 +449,17 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
     acceptor_->close(ignored);
     backoff_->cancel();
   });
-  for (const auto& session : core_.Sessions()) {
-    asio::post(session->executor(), [session] { session->OnServerStop(); });
+  for (const auto& connection : core_.Connections()) {
+    asio::post(connection->executor(), [connection] { connection->OnServerStop(); });
   }
-  const bool drained = core_.WaitNoSessions(deadline);
+  const bool drained = core_.WaitNoConnections(deadline);
+  if (feed_gate_) {
+    {
+      std::lock_guard<std::mutex> lock(feed_gate_->mu);
+      feed_gate_->ioc = nullptr;
+    }
+    core_.alerts->Unsubscribe(feed_subscription_);
+  }
   ioc_->stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
@@ -405,8 +470,8 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   spdlog::info("component=http event=stopped drained={}", drained);
 }
 
-HttpServer::HttpServer(HttpServerOptions options, Router& router)
-    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+HttpServer::HttpServer(HttpServerOptions options, Router& router, AlertFeed* alerts)
+    : impl_(std::make_unique<Impl>(std::move(options), router, alerts)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -6,8 +6,15 @@
 // (keep-alive). Handlers run on the I/O threads, so `io_threads` bounds how many requests are
 // handled at once (a handler may block, e.g. POST /v1/events?wait=applied).
 //
+// GET /v1/alerts/stream (a WebSocket upgrade, api.md "Alerts") is handed over to a WebSocket
+// session on the same strand: it sends the alerts after `since` read page by page through the
+// Router, then live ones as the AlertFeed announces commits, one text frame each; it never
+// holds more than `send_queue_frames` frames, so a slow client costs the server no memory
+// beyond that: its frames are read from the store when it is ready for them. A client whose
+// socket accepts nothing for `stall_timeout` while frames wait is closed with 1008.
+//
 // Thread-safety: Start, Stop and port may be called from any one thread at a time (not from a
-// handler). The Router must outlive the HttpServer.
+// handler). The Router and the AlertFeed must outlive the HttpServer.
 #pragma once
 
 #include <chrono>
@@ -18,7 +25,26 @@
 
 namespace ctrace {
 
+class AlertFeed;
 class Router;
+
+// The alert stream's limits (GET /v1/alerts/stream).
+struct AlertStreamOptions {
+  // Frames read ahead per client, at most; also the most alerts read from the store at once.
+  // Default: 1024.
+  size_t send_queue_frames = 1024;
+  // A client whose socket accepts no frame for this long while frames wait is too slow to keep
+  // up: it is closed with 1008 (policy violation). Default: 10 s.
+  std::chrono::milliseconds stall_timeout{10'000};
+  // How long a closing stream may take to get its close frame out and the client's answer in
+  // before the connection is dropped (also the WebSocket handshake timeout). Default: 5 s.
+  std::chrono::milliseconds close_timeout{5'000};
+  // A client that sends nothing (no pong either) for this long is dropped; the server pings it
+  // at half this time (Beast's idle timeout with keep-alive pings). Default: 60 s.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // The largest message a client may send (clients only need control frames). Default: 4 KiB.
+  size_t read_message_max = 4096;
+};
 
 struct HttpServerOptions {
   // Threads running the I/O and the handlers. Default: 4.
@@ -41,12 +67,15 @@ struct HttpServerOptions {
   std::chrono::milliseconds linger_timeout{2'000};
   // Connections open at once; a connection over the limit is closed at once. Default: 1024.
   size_t max_connections = 1024;
+  // GET /v1/alerts/stream.
+  AlertStreamOptions alert_stream;
 };
 
 class HttpServer {
  public:
-  // `router` must outlive the HttpServer.
-  HttpServer(HttpServerOptions options, Router& router);
+  // `router` and `alerts` must outlive the HttpServer. Without `alerts` (null) the alert
+  // stream answers 503.
+  HttpServer(HttpServerOptions options, Router& router, AlertFeed* alerts = nullptr);
   // Stops the server (with no grace) if it is running.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -61,8 +90,9 @@ class HttpServer {
   uint16_t port() const;
 
   // Stops accepting and closes idle connections at once; requests already being received or
-  // handled are finished and answered (with "Connection: close") for up to `grace`; then every
-  // connection is closed and the I/O threads are joined. Returns once they are: a handler that
+  // handled are finished and answered (with "Connection: close") for up to `grace`; alert
+  // streams are closed with 1001 (going away); then every connection is closed and the I/O
+  // threads are joined. Returns once they are: a handler that
   // is still running after `grace` is waited for (the Router bounds its waits). Idempotent.
   void Stop(std::chrono::milliseconds grace);
 

@@ -68,6 +68,10 @@ std::string_view RouteLabel(RouteId route) {
     case RouteId::kChain: return "/v1/cases/{person}/chain";
     case RouteId::kClusters: return "/v1/clusters";
     case RouteId::kVenueVisits: return "/v1/venues/{venue}/visits";
+    case RouteId::kHotspots: return "/v1/hotspots";
+    case RouteId::kAlerts: return "/v1/alerts";
+    case RouteId::kAlertStream: return "/v1/alerts/stream";
+    case RouteId::kAdminErase: return "/v1/admin/erase";
     case RouteId::kStats: return "/v1/stats";
     case RouteId::kMetrics: return "/metrics";
     case RouteId::kHealthz: return "/healthz";
@@ -171,6 +175,48 @@ void AppendStatsPrometheus(const StatsView& stats, std::string* out) {
   AppendFamily("ctrace_uptime_seconds", "gauge", "Seconds since the service started.", out);
   out->append("ctrace_uptime_seconds ");
   AppendDouble(static_cast<double>(stats.uptime) / 1000.0, out);
+  out->push_back('\n');
+  AppendGauge("ctrace_alerts_next_seq", "The seq the next alert will get.", stats.alerts_next_seq,
+              out);
+  if (stats.oldest_event_time) {
+    AppendFamily("ctrace_oldest_event_timestamp_seconds", "gauge",
+                 "Event time of the oldest live event (state store or embedded log).", out);
+    out->append("ctrace_oldest_event_timestamp_seconds ");
+    AppendDouble(static_cast<double>(*stats.oldest_event_time) / 1000.0, out);
+    out->push_back('\n');
+  }
+  if (stats.last_erase) {
+    const EraseStats& erase = *stats.last_erase;
+    AppendFamily("ctrace_erase_last_timestamp_seconds", "gauge",
+                 "When the last erase pass finished (service clock).", out);
+    out->append("ctrace_erase_last_timestamp_seconds ");
+    AppendDouble(static_cast<double>(erase.finished_at) / 1000.0, out);
+    out->push_back('\n');
+    AppendFamily("ctrace_erase_last_duration_seconds", "gauge",
+                 "Wall time of the last erase pass.", out);
+    out->append("ctrace_erase_last_duration_seconds ");
+    AppendDouble(static_cast<double>(erase.duration) / 1000.0, out);
+    out->push_back('\n');
+    AppendGauge("ctrace_erase_last_bytes_reclaimed", "Bytes the last erase pass reclaimed.",
+                static_cast<uint64_t>(erase.bytes_reclaimed < 0 ? 0 : erase.bytes_reclaimed), out);
+    AppendGauge("ctrace_erase_last_erased_events", "Events the last erase pass removed.",
+                erase.erased_events, out);
+  }
+}
+
+void AlertStreamMetrics::AppendPrometheus(std::string* out) const {
+  const int64_t streams = open();
+  AppendGauge("ctrace_alert_streams_open", "Alert WebSocket streams open.",
+              static_cast<uint64_t>(streams < 0 ? 0 : streams), out);
+  AppendFamily("ctrace_alert_frames_sent_total", "counter",
+               "Alert frames written to WebSocket clients.", out);
+  out->append("ctrace_alert_frames_sent_total ");
+  AppendUint(frames_sent(), out);
+  out->push_back('\n');
+  AppendFamily("ctrace_alert_streams_closed_slow_total", "counter",
+               "Alert streams closed with 1008 because the client did not keep up.", out);
+  out->append("ctrace_alert_streams_closed_slow_total ");
+  AppendUint(closed_slow(), out);
   out->push_back('\n');
 }
 

@@ -26,6 +26,10 @@ enum class RouteId {
   kChain,
   kClusters,
   kVenueVisits,
+  kHotspots,
+  kAlerts,
+  kAlertStream,  // counted once per upgrade request: 101 when accepted
+  kAdminErase,
   kStats,
   kMetrics,
   kHealthz,
@@ -56,7 +60,7 @@ class RouteMetrics {
   static constexpr std::array<double, 14> kBucketBounds = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   // The statuses counted by code; any other counts as "other".
-  static constexpr std::array<int, 12> kStatuses = {200, 400, 401, 403, 404, 405,
+  static constexpr std::array<int, 13> kStatuses = {101, 200, 400, 401, 403, 404, 405,
                                                     413, 415, 429, 500, 503, 0};
 
  private:
@@ -69,9 +73,33 @@ class RouteMetrics {
   std::array<PerRoute, kRouteCount> routes_{};
 };
 
+// What the alert streams (GET /v1/alerts/stream) did; updated by the server's WebSocket
+// sessions. Thread-safety: every method may be called from any thread at once.
+class AlertStreamMetrics {
+ public:
+  void Opened() { open_.fetch_add(1, std::memory_order_relaxed); }
+  void Closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
+  void FrameSent() { frames_.fetch_add(1, std::memory_order_relaxed); }
+  void ClosedSlow() { slow_.fetch_add(1, std::memory_order_relaxed); }
+
+  int64_t open() const { return open_.load(std::memory_order_relaxed); }
+  uint64_t frames_sent() const { return frames_.load(std::memory_order_relaxed); }
+  uint64_t closed_slow() const { return slow_.load(std::memory_order_relaxed); }
+
+  // Appends ctrace_alert_streams_open, ctrace_alert_frames_sent_total and
+  // ctrace_alert_streams_closed_slow_total.
+  void AppendPrometheus(std::string* out) const;
+
+ private:
+  std::atomic<int64_t> open_{0};
+  std::atomic<uint64_t> frames_{0};
+  std::atomic<uint64_t> slow_{0};
+};
+
 // Appends the StatsView counters: ctrace_events_total{event}, ctrace_persons{level},
 // ctrace_cases, ctrace_visits, ctrace_log_end_position, ctrace_applied_position,
-// ctrace_apply_lag_events, ctrace_uptime_seconds.
+// ctrace_apply_lag_events, ctrace_uptime_seconds, ctrace_alerts_next_seq, and when known
+// ctrace_oldest_event_timestamp_seconds and the last erase pass: ctrace_erase_last_*.
 void AppendStatsPrometheus(const StatsView& stats, std::string* out);
 
 }  // namespace ctrace

@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -81,6 +82,12 @@ const std::vector<Router::Route>& Router::Routes() {
        &Router::ListClusters},
       {RouteId::kVenueVisits, "GET", RouteClass::kPersonalData, {"v1", "venues", kParam, "visits"},
        &Router::ListVenueVisits},
+      {RouteId::kHotspots, "GET", RouteClass::kDashboard, {"v1", "hotspots"},
+       &Router::ListHotspots},
+      {RouteId::kAlerts, "GET", RouteClass::kDashboard, {"v1", "alerts"}, &Router::ListAlerts},
+      {RouteId::kAlertStream, "GET", RouteClass::kDashboard, {"v1", "alerts", "stream"},
+       &Router::AlertStreamWithoutUpgrade},
+      {RouteId::kAdminErase, "POST", RouteClass::kOps, {"v1", "admin", "erase"}, &Router::RunErase},
       {RouteId::kStats, "GET", RouteClass::kStats, {"v1", "stats"}, &Router::GetStats},
       {RouteId::kMetrics, "GET", RouteClass::kOps, {"metrics"}, &Router::GetMetrics},
       {RouteId::kHealthz, "GET", RouteClass::kPublic, {"healthz"}, &Router::GetHealthz},
@@ -136,6 +143,59 @@ HttpResponse Router::Dispatch(const HttpRequest& request, RouteId* route_id) {
     return response;
   }
   return ErrorResponse(404, "no such route");
+}
+
+StreamAdmission Router::AdmitAlertStream(const HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  StreamAdmission admission;
+  RequestTarget target;
+  std::string error;
+  if (!ParseRequestTarget(request.target, &target, &error)) return admission;
+  const std::vector<std::string_view> kStreamPath = {"v1", "alerts", "stream"};
+  std::vector<std::string> params;
+  if (!MatchPattern(kStreamPath, target.segments, &params)) return admission;
+
+  admission.verdict = StreamAdmission::Verdict::kRefused;
+  try {
+    if (request.method != "GET") {
+      admission.refusal = ErrorResponse(405, "method not allowed for this path");
+      admission.refusal->headers.emplace_back("Allow", "GET");
+    } else if (options_.authorize) {
+      admission.refusal = options_.authorize(request, RouteClass::kDashboard);
+    }
+    if (!admission.refusal) {
+      if (const std::string* since = target.Find("since")) {
+        const std::optional<int64_t> value = ParseDecimal(*since);
+        if (!value || *value < 0) {
+          admission.refusal = ErrorResponse(400, "since must be a non-negative integer");
+        } else {
+          admission.since = static_cast<uint64_t>(*value);
+        }
+      }
+    }
+  } catch (...) {
+    admission.refusal = ErrorResponse(500, "internal error");
+  }
+  if (!admission.refusal) admission.verdict = StreamAdmission::Verdict::kAccepted;
+  metrics_.Record(RouteId::kAlertStream, admission.refusal ? admission.refusal->status : 101,
+                  std::chrono::steady_clock::now() - start);
+  return admission;
+}
+
+std::vector<AlertFrame> Router::ReadAlertFrames(uint64_t since, size_t limit) {
+  const AlertsPage page = queries_.ListAlerts(since, limit);
+  std::vector<AlertFrame> frames;
+  frames.reserve(page.alerts.size());
+  for (const AlertView& alert : page.alerts) {
+    if (alert.seq <= since) continue;  // a QueryService must not, but a frame sent twice is worse
+    AlertFrame frame;
+    frame.seq = alert.seq;
+    JsonWriter json(&frame.text);
+    WriteAlert(alert, json);
+    since = alert.seq;
+    frames.push_back(std::move(frame));
+  }
+  return frames;
 }
 
 std::optional<HttpResponse> Router::ReadPaging(const RequestTarget& target,
@@ -304,6 +364,63 @@ HttpResponse Router::ListVenueVisits(const RouteContext& ctx) {
   return JsonResponse(std::move(body));
 }
 
+HttpResponse Router::ListHotspots(const RouteContext&) {
+  const std::vector<HotspotView> hotspots = queries_.ListHotspots();
+  std::string body;
+  JsonWriter json(&body);
+  WriteHotspots(hotspots, json);
+  return JsonResponse(std::move(body));
+}
+
+HttpResponse Router::ListAlerts(const RouteContext& ctx) {
+  uint64_t since = 0;
+  if (const std::string* since_text = ctx.target.Find("since")) {
+    const std::optional<int64_t> value = ParseDecimal(*since_text);
+    if (!value || *value < 0) return ErrorResponse(400, "since must be a non-negative integer");
+    since = static_cast<uint64_t>(*value);
+  }
+  size_t limit = options_.default_page_limit;
+  if (const std::string* text = ctx.target.Find("limit")) {
+    const std::optional<int64_t> value = ParseDecimal(*text);
+    if (!value || *value < 1 || static_cast<uint64_t>(*value) > options_.max_page_limit) {
+      return ErrorResponse(400, "limit must be an integer from 1 to " +
+                                    std::to_string(options_.max_page_limit));
+    }
+    limit = static_cast<size_t>(*value);
+  }
+  AlertsPage page = queries_.ListAlerts(since, limit);
+  if (page.alerts.size() > limit) page.alerts.resize(limit);
+  page.next_seq = page.alerts.empty() ? std::max(since, page.next_seq) : page.alerts.back().seq;
+  std::string body;
+  JsonWriter json(&body);
+  WriteAlertsPage(page, json);
+  return JsonResponse(std::move(body));
+}
+
+HttpResponse Router::AlertStreamWithoutUpgrade(const RouteContext&) {
+  HttpResponse response =
+      ErrorResponse(400, "the alert stream is a WebSocket endpoint: send an Upgrade request");
+  response.headers.emplace_back("Upgrade", "websocket");
+  return response;
+}
+
+HttpResponse Router::RunErase(const RouteContext&) {
+  if (!options_.erase) return ErrorResponse(503, "erase passes are not available");
+  std::string error;
+  const std::optional<EraseResult> result = options_.erase(options_.erase_timeout, &error);
+  if (!result) return ErrorResponse(503, "the erase pass did not complete: " + error);
+  std::string body;
+  JsonWriter json(&body);
+  json.BeginObject();
+  json.Key("erased_events").Uint(result->erased_events);
+  json.Key("bytes_reclaimed").Int(result->bytes_reclaimed);
+  json.Key("erased_log_events").Uint(result->erased_log_events);
+  json.Key("erased_alerts").Uint(result->erased_alerts);
+  json.Key("duration_ms").Int(result->duration);
+  json.EndObject();
+  return JsonResponse(std::move(body));
+}
+
 HttpResponse Router::GetStats(const RouteContext&) {
   const StatsView stats = queries_.GetStats();
   std::string body;
@@ -317,6 +434,7 @@ HttpResponse Router::GetMetrics(const RouteContext&) {
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   AppendStatsPrometheus(queries_.GetStats(), &response.body);
   metrics_.AppendPrometheus(&response.body);
+  stream_metrics_.AppendPrometheus(&response.body);
   return response;
 }
 

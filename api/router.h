@@ -2,8 +2,11 @@
 // HttpResponse, calling the query and ingest services; it never sees a socket.
 //
 // Routes served: POST /v1/events, GET /v1/persons/{person}, /v1/exposed, /v1/cases,
-// /v1/cases/{person}/chain, /v1/clusters, /v1/venues/{venue}/visits, /v1/stats, /metrics,
-// /healthz, /readyz. Any other path is 404; a known path with another method is 405.
+// /v1/cases/{person}/chain, /v1/clusters, /v1/venues/{venue}/visits, /v1/hotspots, /v1/alerts,
+// /v1/stats, /metrics, /healthz, /readyz, POST /v1/admin/erase. Any other path is 404; a known
+// path with another method is 405. GET /v1/alerts/stream is a WebSocket endpoint: the server
+// asks AdmitAlertStream before upgrading and reads the frames through ReadAlertFrames, so the
+// stream's authorization, parameters and JSON are decided here too.
 //
 // Every request passes one authorization hook (RouterOptions::authorize) with its RouteClass
 // after the route is matched and before any parameter is read, so tokens and roles (api.md
@@ -37,9 +40,9 @@ enum class RouteClass {
   kPublic,        // GET /healthz
   kIngest,        // POST /v1/events
   kPersonalData,  // persons, exposed, cases, chains, venue visits
-  kDashboard,     // clusters (later: hotspots, alerts)
+  kDashboard,     // clusters, hotspots, alerts (list and stream)
   kStats,         // GET /v1/stats: counts only
-  kOps,           // GET /metrics, GET /readyz (later: erase, audit)
+  kOps,           // GET /metrics, GET /readyz, POST /v1/admin/erase (later: audit)
 };
 
 std::string_view RouteClassName(RouteClass route_class);  // "public", "ingest", ...
@@ -49,6 +52,38 @@ std::string_view RouteClassName(RouteClass route_class);  // "public", "ingest",
 // threads at once; must not throw.
 using AuthorizeFn =
     std::function<std::optional<HttpResponse>(const HttpRequest& request, RouteClass route_class)>;
+
+// What POST /v1/admin/erase answers (from processors/erase_pass.h's EraseReport).
+struct EraseResult {
+  uint64_t erased_events = 0;      // events removed from the state
+  uint64_t erased_log_events = 0;  // events removed from the embedded log
+  uint64_t erased_alerts = 0;      // alerts of people whose events have all expired
+  int64_t bytes_reclaimed = 0;     // data directory size before minus after
+  DurationMs duration = 0;         // wall time of the pass
+};
+
+// Runs one erase pass now and waits for it at most `timeout`. Returns nullopt and sets *error
+// (no personal data) when it failed or did not finish in time. Called from an I/O thread.
+using EraseFn =
+    std::function<std::optional<EraseResult>(std::chrono::milliseconds timeout, std::string* error)>;
+
+// One alert as the text of a WebSocket frame (the JSON object of api.md "Alerts").
+struct AlertFrame {
+  uint64_t seq = 0;
+  std::string text;
+};
+
+// The Router's verdict on a WebSocket upgrade request.
+struct StreamAdmission {
+  enum class Verdict {
+    kNotAStream,  // not a stream path: answer it as a plain request (Handle)
+    kRefused,     // answer `refusal` (401/403/400/405) instead of upgrading
+    kAccepted,    // upgrade and stream the alerts after `since`
+  };
+  Verdict verdict = Verdict::kNotAStream;
+  std::optional<HttpResponse> refusal;
+  uint64_t since = 0;
+};
 
 struct RouterOptions {
   // The page size when a request gives no `limit`. Default: 100.
@@ -64,6 +99,11 @@ struct RouterOptions {
   // The authorization hook (see AuthorizeFn). Default: empty, meaning every request is let
   // through.
   AuthorizeFn authorize;
+  // POST /v1/admin/erase runs this; empty: the route answers 503. Default: empty.
+  EraseFn erase;
+  // How long POST /v1/admin/erase waits for its pass before answering 503 (the pass still
+  // completes). Default: 10 min.
+  std::chrono::milliseconds erase_timeout{600'000};
 };
 
 class Router {
@@ -76,7 +116,18 @@ class Router {
   // Answers one request. Never throws: an exception from a service becomes a 500.
   HttpResponse Handle(const HttpRequest& request);
 
+  // GET /v1/alerts/stream?since=SEQ as a WebSocket upgrade: matches the path, runs the
+  // authorization hook (RouteClass::kDashboard) and reads `since` (default 0). Never throws.
+  StreamAdmission AdmitAlertStream(const HttpRequest& request);
+
+  // The alerts after `since`, at most `limit`, one frame each, seq ascending; fewer than
+  // `limit` means none follow yet. Throws what the QueryService throws.
+  std::vector<AlertFrame> ReadAlertFrames(uint64_t since, size_t limit);
+
   const RouteMetrics& metrics() const { return metrics_; }
+  // Counters of the alert streams, kept by the server's sessions; shown in /metrics.
+  AlertStreamMetrics& stream_metrics() { return stream_metrics_; }
+  const AlertStreamMetrics& stream_metrics() const { return stream_metrics_; }
 
  private:
   struct RouteContext {
@@ -97,6 +148,10 @@ class Router {
   HttpResponse GetChain(const RouteContext& ctx);
   HttpResponse ListClusters(const RouteContext& ctx);
   HttpResponse ListVenueVisits(const RouteContext& ctx);
+  HttpResponse ListHotspots(const RouteContext& ctx);
+  HttpResponse ListAlerts(const RouteContext& ctx);
+  HttpResponse AlertStreamWithoutUpgrade(const RouteContext& ctx);
+  HttpResponse RunErase(const RouteContext& ctx);
   HttpResponse GetStats(const RouteContext& ctx);
   HttpResponse GetMetrics(const RouteContext& ctx);
   HttpResponse GetHealthz(const RouteContext& ctx);
@@ -110,6 +165,7 @@ class Router {
   IngestService& ingest_;
   const RouterOptions options_;
   RouteMetrics metrics_;
+  AlertStreamMetrics stream_metrics_;
 };
 
 }  // namespace ctrace

@@ -208,6 +208,65 @@ void WriteVenueVisits(std::string_view venue, const VenueVisitsPage& page,
   json.EndObject();
 }
 
+void WriteHotspots(const std::vector<HotspotView>& hotspots, JsonWriter& json) {
+  json.BeginObject();
+  json.Key("hotspots").BeginArray();
+  for (const HotspotView& hotspot : hotspots) {
+    json.BeginObject();
+    json.Key("venue").String(hotspot.venue);
+    json.Key("cases").StringArray(hotspot.cases);
+    json.Key("since").Time(hotspot.since);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+}
+
+void WriteAlert(const AlertView& alert, JsonWriter& json) {
+  json.BeginObject();
+  json.Key("seq").Uint(alert.seq);
+  json.Key("at").Time(alert.at);
+  json.Key("type").String(AlertTypeName(alert.type));
+  switch (alert.type) {
+    case AlertType::kCaseNew:
+      json.Key("person").String(alert.person);
+      json.Key("sampled_at").Time(alert.sampled_at);
+      break;
+    case AlertType::kExposureNew:
+    case AlertType::kExposureChanged:
+      json.Key("person").String(alert.person);
+      json.Key("level").Int(alert.level);
+      json.Key("exposed_at").Time(alert.exposed_at);
+      json.Key("via").StringArray(alert.via);
+      break;
+    case AlertType::kExposureRetracted:
+      json.Key("person").String(alert.person);
+      json.Key("was_level").Int(alert.was_level);
+      break;
+    case AlertType::kClusterChanged:
+      json.Key("id").String(alert.id);
+      json.Key("cases").StringArray(alert.cases);
+      break;
+    case AlertType::kClusterDissolved:
+      json.Key("id").String(alert.id);
+      break;
+    case AlertType::kVenueHotspot:
+      json.Key("venue").String(alert.venue);
+      json.Key("cases").StringArray(alert.cases);
+      break;
+  }
+  json.EndObject();
+}
+
+void WriteAlertsPage(const AlertsPage& page, JsonWriter& json) {
+  json.BeginObject();
+  json.Key("alerts").BeginArray();
+  for (const AlertView& alert : page.alerts) WriteAlert(alert, json);
+  json.EndArray();
+  json.Key("next_seq").Uint(page.next_seq);
+  json.EndObject();
+}
+
 void WriteStats(const StatsView& stats, JsonWriter& json) {
   json.BeginObject();
   json.Key("events").BeginObject();

@@ -37,6 +37,18 @@ void WriteClusters(const std::vector<ClusterView>& clusters, JsonWriter& json);
 void WriteVenueVisits(std::string_view venue, const VenueVisitsPage& page,
                       const std::optional<std::string>& next_cursor, JsonWriter& json);
 
+// {"hotspots": [{"venue", "cases", "since"}]}
+void WriteHotspots(const std::vector<HotspotView>& hotspots, JsonWriter& json);
+
+// One alert of api.md "Alerts": {"seq", "at", "type", ...the fields of its type}:
+//   case.new (person, sampled_at); exposure.new / exposure.changed (person, level, exposed_at,
+//   via); exposure.retracted (person, was_level); cluster.changed (id, cases);
+//   cluster.dissolved (id); venue.hotspot (venue, cases).
+void WriteAlert(const AlertView& alert, JsonWriter& json);
+
+// {"alerts": [...], "next_seq"}
+void WriteAlertsPage(const AlertsPage& page, JsonWriter& json);
+
 // {"events": {...}, "persons_by_level": {"0": n, ...}, "cases", "visits", "log_end", "applied",
 //  "lag", "uptime_seconds", "now"}
 void WriteStats(const StatsView& stats, JsonWriter& json);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("ctrace"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  if (const char* level = std::getenv("CTRACE_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
 
   CLI::App app{"ctrace: event-sourced contact tracing"};
   app.require_subcommand(1);

@@ -31,9 +31,11 @@ void ProgressMeter::Draw(uint64_t done, uint64_t total, uint64_t items, bool fin
   const double rate = elapsed > 0 ? static_cast<double>(items) / elapsed : 0;
   const double share = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   if (!options_.terminal) {
-    if (final && !drawn_) return;  // a short run needs no progress line
+    // A short run needs no progress line, and the last one is not repeated.
+    if (final && (!drawn_ || drawn_done_ == done)) return;
     drawn_ = true;
-    spdlog::info("component=replay position={} end={} done_pct={:.1f} {}={} {}_per_s={:.0f} elapsed_s={:.1f}", done,
+    drawn_done_ = done;
+    spdlog::info("component={} position={} end={} done_pct={:.1f} {}={} {}_per_s={:.0f} elapsed_s={:.1f}", options_.component, done,
                  total, share * 100, what_, items, what_, rate, elapsed);
     return;
   }

@@ -18,6 +18,8 @@ struct ProgressMeterOptions {
   std::chrono::milliseconds bar_interval{100};
   // Least time between two plain lines. Default: 5 s.
   std::chrono::milliseconds line_interval{5'000};
+  // The `component=` of the plain lines. Default: "progress".
+  std::string component = "progress";
 };
 
 class ProgressMeter {
@@ -41,6 +43,7 @@ class ProgressMeter {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   bool drawn_ = false;
+  uint64_t drawn_done_ = 0;  // `done` of the last plain line
 };
 
 // Whether stderr is a terminal.

@@ -360,6 +360,7 @@ int RunReplay(const ReplayFlags& flags) {
   TracingEngine engine(store.get(), params);
 
   ProgressMeterOptions meter_options;
+  meter_options.component = "replay";
   meter_options.terminal = flags.progress == "bar" || (flags.progress == "auto" && StderrIsTerminal());
   ProgressMeter meter("events", meter_options);
   spdlog::info("component=replay source={} positions={} clock={} from={} to={} topics={}",

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http_server.h"
@@ -207,15 +209,44 @@ int RunServe(const ServeFlags& flags) {
       return counters;
     };
   }
+  sources.oldest_event_time = [&]() -> std::optional<TimeMs> {
+    std::optional<TimeMs> oldest = store->OldestEventTime();
+    if (log) {
+      const std::optional<TimeMs> in_log = log->OldestEventTime();
+      if (in_log && (!oldest || *in_log < *oldest)) oldest = in_log;
+    }
+    return oldest;
+  };
+  sources.last_erase = [&]() -> std::optional<EraseStats> {
+    const std::optional<EraseReport> report = apply_loop.LastErase();
+    if (!report) return std::nullopt;
+    return EraseStats{report->finished_at, report->duration, report->erased_events, report->bytes_reclaimed()};
+  };
+  sources.alerts_next_seq = [&] { return alert_feed.next_seq(); };
   QueryEngine queries(store.get(), params, clock.get(), sources);
 
   RouterOptions router_options;
   router_options.ready = [&] { return apply_loop.healthy() && source->Reachable(); };
+  router_options.erase = [&](std::chrono::milliseconds timeout, std::string* erase_error) -> std::optional<EraseResult> {
+    std::future<EraseOutcome> pass = apply_loop.RequestErase();
+    if (pass.wait_for(timeout) != std::future_status::ready) {
+      *erase_error = "it is still running; its figures will be logged";
+      return std::nullopt;
+    }
+    const EraseOutcome outcome = pass.get();
+    if (!outcome.ok) {
+      *erase_error = outcome.error;
+      return std::nullopt;
+    }
+    const EraseReport& report = outcome.report;
+    return EraseResult{report.erased_events, report.erased_log_events, report.erased_alerts, report.bytes_reclaimed(),
+                       report.duration};
+  };
   Router router(queries, ingest, router_options);
   HttpServerOptions server_options;
   server_options.io_threads = flags.http_threads;
   server_options.body_limit = max_body;
-  HttpServer server(server_options, router);
+  HttpServer server(server_options, router, &alert_feed);
 
   apply_loop.Start();
   spdlog::info("component=apply clock={} retention={} min_overlap={} max_depth={}", flags.clock,

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <thread>
 
 namespace ctrace {
 
@@ -124,6 +125,19 @@ bool CreateTopics(const KafkaOptions& options, const TopicLayout& layout, std::v
     }
   }
   rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+  // A created topic shows in the cluster's metadata a moment later: wait for it, so that a
+  // check (or a service) started right after sees every topic.
+  const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
+  while (ok) {
+    std::map<std::string, int> partitions;
+    std::string metadata_error;
+    if (TopicPartitions(rk.get(), names, options.request_timeout, &partitions, &metadata_error) &&
+        partitions.size() == names.size()) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;  // the check that follows reports it
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return ok;
 }
 

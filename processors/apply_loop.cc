@@ -84,7 +84,10 @@ bool ApplyLoop::Step(bool* did_work, std::string* error) {
     }
     const LogPositions next = Advance(from, records);
     ApplyCounts counts;
+    const auto started = std::chrono::steady_clock::now();
     if (!engine_->Apply(events, next, now, &counts, error)) return false;
+    spdlog::debug("component=apply events={} recomputed={} ms={}", events.size(), counts.recomputed,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     applied_events_ += counts.applied;
     applied_->Set(next);
     PublishAlerts();

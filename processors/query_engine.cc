@@ -208,6 +208,9 @@ StatsView QueryEngine::GetStats() {
   stats.applied = sources_.applied ? sources_.applied() : 0;
   stats.now = clock_->Now();
   stats.uptime = stats.now - started_at_;
+  if (sources_.oldest_event_time) stats.oldest_event_time = sources_.oldest_event_time();
+  if (sources_.last_erase) stats.last_erase = sources_.last_erase();
+  if (sources_.alerts_next_seq) stats.alerts_next_seq = sources_.alerts_next_seq();
   return stats;
 }
 

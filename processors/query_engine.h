@@ -17,6 +17,12 @@ struct StatsSources {
   std::function<uint64_t()> log_end;
   std::function<uint64_t()> applied;
   std::function<std::map<std::string, uint64_t>()> ingest_counters;
+  // The oldest live event time (state store and embedded log); nullopt when there is none.
+  std::function<std::optional<TimeMs>()> oldest_event_time;
+  // The last erase pass of this process, if any.
+  std::function<std::optional<EraseStats>()> last_erase;
+  // The seq the next alert will get (AlertFeed::next_seq).
+  std::function<uint64_t()> alerts_next_seq;
 };
 
 class QueryEngine final : public QueryService {

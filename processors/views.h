@@ -125,6 +125,14 @@ struct VenueVisitsPage {
   std::optional<std::string> next_after;  // opaque resume key when more follow
 };
 
+// The figures of one erase pass that /metrics shows (processors/erase_pass.h has the rest).
+struct EraseStats {
+  TimeMs finished_at = 0;
+  DurationMs duration = 0;
+  uint64_t erased_events = 0;
+  int64_t bytes_reclaimed = 0;
+};
+
 struct StatsView {
   std::map<std::string, uint64_t> events;  // "checkin.accepted", "test_result.duplicate", "rejected.too_old", ...
   std::map<int, uint64_t> persons_by_level;  // level -> count (0 = cases)
@@ -134,6 +142,10 @@ struct StatsView {
   uint64_t applied = 0;   // the next log position to be applied
   TimeMs now = 0;
   DurationMs uptime = 0;
+  // Service figures the state does not hold (filled from StatsSources; absent when unknown).
+  std::optional<TimeMs> oldest_event_time;  // the oldest live event time in the state or the log
+  std::optional<EraseStats> last_erase;     // the last erase pass of this process
+  uint64_t alerts_next_seq = 0;             // the seq the next alert will get (0: unknown)
 };
 
 }  // namespace ctrace

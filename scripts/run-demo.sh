@@ -2,13 +2,13 @@
 # Sets up the machine, builds ctrace, simulates a town, loads it into a fresh data directory and
 # runs the service on the embedded log, printing where to look. Ctrl-C stops the service.
 # Environment: CTRACE_DEMO_DATA (default ./ctrace-demo-data), CTRACE_DEMO_LISTEN
-# (default 127.0.0.1:8080), CTRACE_DEMO_PEOPLE (default 5000), CTRACE_DEMO_DAYS (default 14).
+# (default 127.0.0.1:8080), CTRACE_DEMO_PEOPLE (default 2000), CTRACE_DEMO_DAYS (default 7).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${CTRACE_DEMO_DATA:-$PWD/ctrace-demo-data}"
 listen="${CTRACE_DEMO_LISTEN:-127.0.0.1:8080}"
-people="${CTRACE_DEMO_PEOPLE:-5000}"
-days="${CTRACE_DEMO_DAYS:-14}"
+people="${CTRACE_DEMO_PEOPLE:-2000}"
+days="${CTRACE_DEMO_DAYS:-7}"
 
 "$root/scripts/setup.sh"
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1

@@ -684,6 +684,24 @@ class BatchTxn final : public ViewBase {
 
   rocksdb::WriteBatchWithIndex& batch() { return batch_; }
 
+  // People's states are read far more often than written: keep the batch's view of them in
+  // memory rather than asking the indexed batch each time.
+  std::optional<PersonState> GetPerson(std::string_view person) override {
+    auto it = persons_.find(person);
+    if (it == persons_.end()) it = persons_.emplace(std::string(person), ViewBase::GetPerson(person)).first;
+    return it->second;
+  }
+
+  void PutPerson(std::string_view person, const PersonState& old_state, const PersonState& now_state) override {
+    ViewBase::PutPerson(person, old_state, now_state);
+    auto& cached = persons_[std::string(person)];
+    if (now_state.empty()) {
+      cached.reset();
+    } else {
+      cached = now_state;
+    }
+  }
+
  protected:
   bool Get(Cf cf, std::string_view key, std::string* value) override {
     return batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), handle(cf), ToSlice(key), value).ok();
@@ -702,6 +720,7 @@ class BatchTxn final : public ViewBase {
  private:
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex batch_;
+  std::map<std::string, std::optional<PersonState>, std::less<>> persons_;
 };
 
 }  // namespace

@@ -118,6 +118,42 @@ class FakeQueryService : public QueryService {
     return stats;
   }
 
+  // Real paging over `alerts` (kept in seq order by AppendAlert).
+  AlertsPage ListAlerts(uint64_t since, size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++alert_reads;
+    max_alert_limit = std::max(max_alert_limit, limit);
+    if (throw_on_list_alerts) throw std::runtime_error("boom alerts");
+    AlertsPage page;
+    page.next_seq = since;
+    auto it = std::upper_bound(alerts.begin(), alerts.end(), since,
+                               [](uint64_t seq, const AlertView& a) { return seq < a.seq; });
+    for (; it != alerts.end() && page.alerts.size() < limit; ++it) {
+      page.alerts.push_back(*it);
+      page.next_seq = it->seq;
+    }
+    return page;
+  }
+
+  // Appends an alert with the next seq (alerts.back().seq + 1, or 1); returns its seq.
+  // Thread-safe, so a test can append while streams read.
+  uint64_t AppendAlert(AlertView alert) {
+    std::lock_guard<std::mutex> lock(mu_);
+    alert.seq = alerts.empty() ? 1 : alerts.back().seq + 1;
+    alerts.push_back(alert);
+    return alert.seq;
+  }
+
+  uint64_t NextAlertSeq() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return alerts.empty() ? 1 : alerts.back().seq + 1;
+  }
+
+  std::vector<HotspotView> ListHotspots() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return hotspots;
+  }
+
   int MaxDepth() const override { return max_depth; }
 
   // Set by the test before use.
@@ -128,7 +164,12 @@ class FakeQueryService : public QueryService {
   std::vector<ClusterView> clusters;
   std::map<std::string, std::vector<VisitView>> venue_visits;
   StatsView stats;
+  std::vector<AlertView> alerts;  // seq ascending
+  std::vector<HotspotView> hotspots;
   int max_depth = 2;
+  bool throw_on_list_alerts = false;
+  size_t alert_reads = 0;
+  size_t max_alert_limit = 0;
   bool throw_on_get_person = false;
 
   // Recorded from the last call.

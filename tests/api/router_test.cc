@@ -111,7 +111,7 @@ TEST_F(RouterTest, UnknownPathsAre404) {
   ExpectError(Get("/v1/cases/"), 404, "not_found");
   ExpectError(Get("/v1/persons/P1/extra"), 404, "not_found");
   ExpectError(Get("/v2/cases"), 404, "not_found");
-  ExpectError(Get("/v1/alerts/stream"), 404, "not_found");
+  ExpectError(Get("/v1/alerts/streams"), 404, "not_found");
   ExpectError(Call("DELETE", "/nowhere"), 404, "not_found");
 }
 
@@ -635,6 +635,218 @@ TEST_F(RouterTest, Metrics) {
   EXPECT_EQ(router().metrics().RequestCount(RouteId::kMetrics, 200), 2u);
 }
 
+TEST_F(RouterTest, MetricsShowOldestEventEraseAndAlerts) {
+  queries_.stats = SomeStats();
+  Get("/metrics");
+  std::string text = Get("/metrics").body;
+  EXPECT_NE(text.find("ctrace_alerts_next_seq 0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ctrace_oldest_event_timestamp_seconds"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ctrace_erase_last"), std::string::npos) << text;
+  EXPECT_NE(text.find("ctrace_alert_streams_open 0\n"), std::string::npos) << text;
+
+  queries_.stats.oldest_event_time = kT0 + 250;
+  queries_.stats.last_erase = EraseStats{kT0 + 3'600'000, 1'500, 42, 123'456};
+  queries_.stats.alerts_next_seq = 1043;
+  router().stream_metrics().Opened();
+  router().stream_metrics().FrameSent();
+  router().stream_metrics().ClosedSlow();
+  text = Get("/metrics").body;
+  for (const std::string line : {
+           "ctrace_alerts_next_seq 1043",
+           "# TYPE ctrace_oldest_event_timestamp_seconds gauge",
+           "ctrace_oldest_event_timestamp_seconds 1795161600.25",
+           "ctrace_erase_last_timestamp_seconds 1795165200",
+           "ctrace_erase_last_duration_seconds 1.5",
+           "ctrace_erase_last_bytes_reclaimed 123456",
+           "ctrace_erase_last_erased_events 42",
+           "ctrace_alert_streams_open 1",
+           "ctrace_alert_frames_sent_total 1",
+           "ctrace_alert_streams_closed_slow_total 1",
+       }) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n---\n" << text;
+  }
+}
+
+// --- alerts, hotspots, erase ------------------------------------------------------------
+
+AlertView MakeAlert(AlertType type) {
+  AlertView alert;
+  alert.at = kT0;
+  alert.type = type;
+  return alert;
+}
+
+TEST_F(RouterTest, AlertsOfEveryTypeHaveTheirFieldsOnly) {
+  AlertView case_new = MakeAlert(AlertType::kCaseNew);
+  case_new.person = "P1";
+  case_new.sampled_at = kT0 - 3'600'000;
+  case_new.level = 7;  // not a field of case.new: must not show
+  AlertView exposure_new = MakeAlert(AlertType::kExposureNew);
+  exposure_new.person = "P2";
+  exposure_new.level = 1;
+  exposure_new.exposed_at = kT0 - 60'000;
+  exposure_new.via = {"P1"};
+  AlertView exposure_changed = exposure_new;
+  exposure_changed.type = AlertType::kExposureChanged;
+  exposure_changed.level = 2;
+  exposure_changed.via = {"P3", "P4"};
+  AlertView retracted = MakeAlert(AlertType::kExposureRetracted);
+  retracted.person = "P2";
+  retracted.was_level = 2;
+  AlertView cluster_changed = MakeAlert(AlertType::kClusterChanged);
+  cluster_changed.id = "P1";
+  cluster_changed.cases = {"P1", "P5"};
+  AlertView dissolved = MakeAlert(AlertType::kClusterDissolved);
+  dissolved.id = "P1";
+  AlertView hotspot = MakeAlert(AlertType::kVenueHotspot);
+  hotspot.venue = "V\"1";
+  hotspot.cases = {"P1", "P5", "P6"};
+  for (const AlertView& alert :
+       {case_new, exposure_new, exposure_changed, retracted, cluster_changed, dissolved, hotspot}) {
+    queries_.AppendAlert(alert);
+  }
+
+  const HttpResponse response = Get("/v1/alerts?since=0&limit=10");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body,
+            R"({"alerts":[)"
+            R"({"seq":1,"at":"2026-11-20T08:00:00Z","type":"case.new","person":"P1","sampled_at":"2026-11-20T07:00:00Z"},)"
+            R"({"seq":2,"at":"2026-11-20T08:00:00Z","type":"exposure.new","person":"P2","level":1,"exposed_at":"2026-11-20T07:59:00Z","via":["P1"]},)"
+            R"({"seq":3,"at":"2026-11-20T08:00:00Z","type":"exposure.changed","person":"P2","level":2,"exposed_at":"2026-11-20T07:59:00Z","via":["P3","P4"]},)"
+            R"({"seq":4,"at":"2026-11-20T08:00:00Z","type":"exposure.retracted","person":"P2","was_level":2},)"
+            R"({"seq":5,"at":"2026-11-20T08:00:00Z","type":"cluster.changed","id":"P1","cases":["P1","P5"]},)"
+            R"({"seq":6,"at":"2026-11-20T08:00:00Z","type":"cluster.dissolved","id":"P1"},)"
+            R"({"seq":7,"at":"2026-11-20T08:00:00Z","type":"venue.hotspot","venue":"V\"1","cases":["P1","P5","P6"]})"
+            R"(],"next_seq":7})");
+}
+
+TEST_F(RouterTest, AlertsPageBySince) {
+  for (int i = 0; i < 5; ++i) {
+    AlertView alert = MakeAlert(AlertType::kClusterDissolved);
+    alert.id = "C" + std::to_string(i);
+    queries_.AppendAlert(alert);
+  }
+  EXPECT_EQ(Get("/v1/alerts?since=1&limit=2").body,
+            R"({"alerts":[{"seq":2,"at":"2026-11-20T08:00:00Z","type":"cluster.dissolved","id":"C1"},)"
+            R"({"seq":3,"at":"2026-11-20T08:00:00Z","type":"cluster.dissolved","id":"C2"}],"next_seq":3})");
+  EXPECT_EQ(queries_.max_alert_limit, 2u);
+  // At the end: no alerts, next_seq stays at since.
+  EXPECT_EQ(Get("/v1/alerts?since=5").body, R"({"alerts":[],"next_seq":5})");
+  EXPECT_EQ(Get("/v1/alerts?since=99").body, R"({"alerts":[],"next_seq":99})");
+  // Defaults: since 0, limit default_page_limit.
+  EXPECT_NE(Get("/v1/alerts").body.find(R"("next_seq":5})"), std::string::npos);
+  EXPECT_EQ(queries_.max_alert_limit, 100u);
+
+  ExpectError(Get("/v1/alerts?since=-1"), 400, "bad_request");
+  ExpectError(Get("/v1/alerts?since=x"), 400, "bad_request");
+  ExpectError(Get("/v1/alerts?limit=0"), 400, "bad_request");
+  ExpectError(Get("/v1/alerts?limit=10001"), 400, "bad_request");
+  ExpectError(Call("POST", "/v1/alerts"), 405, "method_not_allowed");
+}
+
+TEST_F(RouterTest, Hotspots) {
+  EXPECT_EQ(Get("/v1/hotspots").body, R"({"hotspots":[]})");
+  queries_.hotspots = {{"V1", {"P1", "P2", "P3"}, kT0}, {"V2", {"P4", "P5", "P6"}, kT0 + 1}};
+  EXPECT_EQ(Get("/v1/hotspots").body,
+            R"({"hotspots":[{"venue":"V1","cases":["P1","P2","P3"],"since":"2026-11-20T08:00:00Z"},)"
+            R"({"venue":"V2","cases":["P4","P5","P6"],"since":"2026-11-20T08:00:00.001Z"}]})");
+}
+
+TEST_F(RouterTest, StreamPathWithoutUpgradeIs400) {
+  const HttpResponse response = Get("/v1/alerts/stream?since=3");
+  ExpectError(response, 400, "bad_request");
+}
+
+TEST_F(RouterTest, AdmitAlertStream) {
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/v1/alerts/stream?since=42";
+  StreamAdmission admission = router().AdmitAlertStream(request);
+  EXPECT_EQ(admission.verdict, StreamAdmission::Verdict::kAccepted);
+  EXPECT_EQ(admission.since, 42u);
+  EXPECT_EQ(router().metrics().RequestCount(RouteId::kAlertStream, 101), 1u);
+
+  request.target = "/v1/alerts/stream";
+  admission = router().AdmitAlertStream(request);
+  EXPECT_EQ(admission.verdict, StreamAdmission::Verdict::kAccepted);
+  EXPECT_EQ(admission.since, 0u);
+
+  request.target = "/v1/alerts/stream?since=-3";
+  admission = router().AdmitAlertStream(request);
+  ASSERT_EQ(admission.verdict, StreamAdmission::Verdict::kRefused);
+  ExpectError(*admission.refusal, 400, "bad_request");
+
+  request.target = "/v1/alerts";
+  EXPECT_EQ(router().AdmitAlertStream(request).verdict, StreamAdmission::Verdict::kNotAStream);
+  request.target = "/v1/alerts/stream/x";
+  EXPECT_EQ(router().AdmitAlertStream(request).verdict, StreamAdmission::Verdict::kNotAStream);
+}
+
+TEST_F(RouterTest, AlertStreamIsAuthorizedAsDashboardBeforeItsParameters) {
+  std::vector<RouteClass> seen;
+  options_.authorize = [&](const HttpRequest& request,
+                           RouteClass route_class) -> std::optional<HttpResponse> {
+    seen.push_back(route_class);
+    if (request.authorization != "Bearer dash") return ErrorResponse(401, "a bearer token is required");
+    return std::nullopt;
+  };
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/v1/alerts/stream?since=banana";
+  StreamAdmission admission = router().AdmitAlertStream(request);
+  ASSERT_EQ(admission.verdict, StreamAdmission::Verdict::kRefused);
+  ExpectError(*admission.refusal, 401, "unauthorized");
+  request.authorization = "Bearer dash";
+  admission = router().AdmitAlertStream(request);
+  ASSERT_EQ(admission.verdict, StreamAdmission::Verdict::kRefused);
+  ExpectError(*admission.refusal, 400, "bad_request");
+  EXPECT_EQ(seen, (std::vector<RouteClass>{RouteClass::kDashboard, RouteClass::kDashboard}));
+}
+
+TEST_F(RouterTest, ReadAlertFramesPagesAfterSince) {
+  for (int i = 0; i < 5; ++i) {
+    AlertView alert = MakeAlert(AlertType::kCaseNew);
+    alert.person = "P" + std::to_string(i);
+    alert.sampled_at = kT0;
+    queries_.AppendAlert(alert);
+  }
+  std::vector<AlertFrame> frames = router().ReadAlertFrames(2, 2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].seq, 3u);
+  EXPECT_EQ(frames[0].text,
+            R"({"seq":3,"at":"2026-11-20T08:00:00Z","type":"case.new","person":"P2","sampled_at":"2026-11-20T08:00:00Z"})");
+  EXPECT_EQ(frames[1].seq, 4u);
+  EXPECT_EQ(router().ReadAlertFrames(4, 10).size(), 1u);
+  EXPECT_TRUE(router().ReadAlertFrames(5, 10).empty());
+}
+
+TEST_F(RouterTest, EraseRunsThePassAndAnswersItsFigures) {
+  ExpectError(Call("POST", "/v1/admin/erase"), 503, "not_ready");  // no erase configured
+  router_.reset();
+  std::chrono::milliseconds seen_timeout{0};
+  options_.erase_timeout = std::chrono::milliseconds(1234);
+  options_.erase = [&](std::chrono::milliseconds timeout,
+                       std::string*) -> std::optional<EraseResult> {
+    seen_timeout = timeout;
+    return EraseResult{10, 12, 3, 4096, 250};
+  };
+  const HttpResponse response = Call("POST", "/v1/admin/erase");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body,
+            R"({"erased_events":10,"bytes_reclaimed":4096,"erased_log_events":12,"erased_alerts":3,"duration_ms":250})");
+  EXPECT_EQ(seen_timeout, std::chrono::milliseconds(1234));
+  ExpectError(Get("/v1/admin/erase"), 405, "method_not_allowed");
+
+  router_.reset();
+  options_.erase = [](std::chrono::milliseconds, std::string* error) -> std::optional<EraseResult> {
+    *error = "disk full";
+    return std::nullopt;
+  };
+  const HttpResponse failed = Call("POST", "/v1/admin/erase");
+  ExpectError(failed, 503, "not_ready");
+  EXPECT_NE(failed.body.find("disk full"), std::string::npos);
+}
+
 // --- authorization ----------------------------------------------------------------------
 
 TEST_F(RouterTest, EveryRouteHasItsClass) {
@@ -651,6 +863,10 @@ TEST_F(RouterTest, EveryRouteHasItsClass) {
   Get("/v1/cases/P1/chain");
   Get("/v1/clusters");
   Get("/v1/venues/V1/visits?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z");
+  Get("/v1/hotspots");
+  Get("/v1/alerts?since=1");
+  Get("/v1/alerts/stream");
+  Call("POST", "/v1/admin/erase");
   Get("/v1/stats");
   Get("/metrics");
   Get("/healthz");
@@ -666,6 +882,10 @@ TEST_F(RouterTest, EveryRouteHasItsClass) {
       {"GET /v1/clusters", RouteClass::kDashboard},
       {"GET /v1/venues/V1/visits?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z",
        RouteClass::kPersonalData},
+      {"GET /v1/hotspots", RouteClass::kDashboard},
+      {"GET /v1/alerts?since=1", RouteClass::kDashboard},
+      {"GET /v1/alerts/stream", RouteClass::kDashboard},
+      {"POST /v1/admin/erase", RouteClass::kOps},
       {"GET /v1/stats", RouteClass::kStats},
       {"GET /metrics", RouteClass::kOps},
       {"GET /healthz", RouteClass::kPublic},

@@ -43,7 +43,10 @@ TEST(KafkaBrokerRestartTest, ServiceRidesOutABrokerRestart) {
   const RefIngestOutcome outcome = reference.Ingest(town.lines);
 
   const std::string prefix = UniqueTopicPrefix("restart");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, 6).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, 6);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir data;
   ServeProcess serve({.data_dir = data.path().string(), .clock = kClock, .extra_flags = KafkaServeFlags(prefix)});
   const Status started = serve.Start();

@@ -44,7 +44,10 @@ TEST(KafkaCrashTest, KilledAtRandomMomentsWhileEventsStreamIn) {
   std::printf("town: %zu lines, %d accepted\n", town.lines.size(), outcome.accepted);
 
   const std::string prefix = UniqueTopicPrefix("crash");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, 6).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, 6);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir dir;
   const std::string fifo = dir.Sub("events.fifo").string();
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);

@@ -97,7 +97,10 @@ class KafkaExamplesTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(KafkaExamplesTest, ProducedByKcat) {
   const std::string prefix = UniqueTopicPrefix("kcat");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, kPartitions).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, kPartitions);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir data;
   ServeProcess serve({.data_dir = data.path().string(), .clock = kClock, .extra_flags = KafkaServeFlags(prefix)});
   const Status started = serve.Start();
@@ -116,7 +119,10 @@ TEST_P(KafkaExamplesTest, ProducedByKcat) {
 
 TEST_P(KafkaExamplesTest, ProducedByCtraceIngestThenServed) {
   const std::string prefix = UniqueTopicPrefix("ingest");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, kPartitions).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, kPartitions);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir files;
   const std::string file = files.Sub("events.ndjson").string();
   WriteLines(file, lines_);
@@ -147,7 +153,10 @@ TEST_P(KafkaExamplesTest, ProducedByCtraceIngestThenServed) {
 
 TEST_P(KafkaExamplesTest, PostedOverHttpWithWaitApplied) {
   const std::string prefix = UniqueTopicPrefix("http");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, kPartitions).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, kPartitions);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir data;
   ServeProcess serve({.data_dir = data.path().string(), .clock = kClock, .extra_flags = KafkaServeFlags(prefix)});
   const Status started = serve.Start();
@@ -182,7 +191,10 @@ TEST_P(KafkaTownTest, SameAsReferenceAndEmbedded) {
   const RefIngestOutcome outcome = reference.Ingest(town.lines);
 
   const std::string prefix = UniqueTopicPrefix("town");
-  ASSERT_TRUE(CreateKafkaTopics(prefix, kPartitions).ok());
+  {
+    const Status topics = CreateKafkaTopics(prefix, kPartitions);
+    ASSERT_TRUE(topics.ok()) << topics.message();
+  }
   TempDir files;
   const std::string file = files.Sub("town.ndjson").string();
   WriteLines(file, town.lines);

@@ -108,7 +108,7 @@ Town MakeTown(uint64_t seed) {
   std::mt19937_64 rng(seed * 7919 + 17);
   auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<uint64_t>(hi - lo + 1)); };
   town.options.seed = seed;
-  town.options.people = pick(70, 190);
+  town.options.people = pick(85, 190);
   town.options.venues = pick(town.options.people / 5, town.options.people / 3);  // sparse: deeper chains
   town.options.days = pick(3, 6);
   town.options.gatherings = pick(2, 6);

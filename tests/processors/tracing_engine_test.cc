@@ -409,6 +409,75 @@ TEST_F(TracingEngineTest, LatePositiveTurnsAnF1IntoACaseAndItsContactsMoveUp) {
   }
 }
 
+TEST_F(TracingEngineTest, F2PromotedToF1PassesExposureOnAndDemotedAgainStops) {
+  // max_depth 2: D, who meets C, has a level only while C is an F1.
+  harness_->Apply({
+      Positive("ta", "A", T("2026-11-21T10:00:00Z")),
+      Checkin("a1", "A", "CAFE", T("2026-11-20T09:00:00Z")),
+      Checkout("a2", "A", "CAFE", T("2026-11-20T10:00:00Z")),
+      Checkin("b1", "B", "CAFE", T("2026-11-20T09:00:00Z")),
+      Checkout("b2", "B", "CAFE", T("2026-11-20T10:00:00Z")),
+      Checkin("b3", "B", "GYM", T("2026-11-20T18:00:00Z")),
+      Checkout("b4", "B", "GYM", T("2026-11-20T19:00:00Z")),
+      Checkin("c1", "C", "PARK", T("2026-11-20T12:00:00Z")),
+      Checkout("c2", "C", "PARK", T("2026-11-20T13:00:00Z")),
+      Checkin("c3", "C", "GYM", T("2026-11-20T18:00:00Z")),
+      Checkout("c4", "C", "GYM", T("2026-11-20T19:00:00Z")),
+      Checkin("c5", "C", "BAR", T("2026-11-21T20:00:00Z")),
+      Checkout("c6", "C", "BAR", T("2026-11-21T21:00:00Z")),
+      Checkin("d1", "D", "BAR", T("2026-11-21T20:00:00Z")),
+      Checkout("d2", "D", "BAR", T("2026-11-21T21:00:00Z")),
+  });
+  EXPECT_EQ(Get("C"), F(2, T("2026-11-20T18:00:00Z"), {"B"}));
+  EXPECT_EQ(Get("D"), None()) << "level 3 is beyond max_depth";
+
+  // X, a new case, was at the PARK with C (no check-out: 12:00-13:00).
+  harness_->Apply({Positive("tx", "X", T("2026-11-21T10:00:00Z")),
+                   Checkin("x1", "X", "PARK", T("2026-11-20T12:00:00Z"))});
+  EXPECT_EQ(Get("C"), F(1, T("2026-11-20T12:00:00Z"), {"X"}));
+  EXPECT_EQ(Get("D"), F(2, T("2026-11-21T20:00:00Z"), {"C"})) << "C now passes exposure on";
+
+  // X's late check-out at 12:05: C is an F2 again, and D loses its level.
+  harness_->Apply(Checkout("x2", "X", "PARK", T("2026-11-20T12:05:00Z")));
+  EXPECT_EQ(Get("C"), F(2, T("2026-11-20T18:00:00Z"), {"B"}));
+  EXPECT_EQ(Get("D"), None());
+  harness_->Restart();
+  // A new visit of D with C after the restart changes nothing either (C is at max_depth).
+  harness_->Apply({Checkin("d3", "D", "BAR", T("2026-11-21T20:30:00Z"))});
+  EXPECT_EQ(Get("D"), None());
+}
+
+// tracing.md §7 is a function of the live events and `now`. A case may check in up to
+// max_clock_skew after the clock that applies the event; once `now` passes that check-in, the
+// venue must be a hotspot even if no further event arrives.
+TEST_F(TracingEngineTest, HotspotAppearsAsTheClockPassesACaseVisitThatStartedAfterApplyNow) {
+  harness_->Apply({
+      Positive("ta", "A", kNow - kDay), Checkin("a1", "A", "V", kNow - kHour),
+      Positive("tb", "B", kNow - kDay), Checkin("b1", "B", "V", kNow - kHour),
+      Positive("tc", "C", kNow - kDay),
+      Checkin("c1", "C", "V", kNow + 2 * kMinute),  // within the 5-minute clock skew
+  });
+  EXPECT_TRUE(harness_->query().ListHotspots().empty()) << "C's visit has not started yet";
+  harness_->clock().Set(kNow + 3 * kMinute);
+  const auto hotspots = harness_->query().ListHotspots();
+  ASSERT_EQ(hotspots.size(), 1u) << "three cases have a visit at V starting in [now - 7 d, now)";
+  EXPECT_EQ(hotspots[0].venue, "V");
+  EXPECT_EQ(hotspots[0].cases, (std::vector<std::string>{"A", "B", "C"}));
+}
+
+TEST_F(TracingEngineTest, HotspotAgesOutAsTheClockMoves) {
+  harness_->Apply({
+      Positive("ta", "A", kNow - kDay), Checkin("a1", "A", "V", kNow - 2 * kDay),
+      Positive("tb", "B", kNow - kDay), Checkin("b1", "B", "V", kNow - 2 * kDay),
+      Positive("tc", "C", kNow - kDay), Checkin("c1", "C", "V", kNow - 2 * kDay + kHour),
+  });
+  ASSERT_EQ(harness_->query().ListHotspots().size(), 1u);
+  harness_->clock().Set(kNow - 2 * kDay + 7 * kDay);  // A's and B's visits start at now - 7 d: in
+  EXPECT_EQ(harness_->query().ListHotspots().size(), 1u);
+  harness_->clock().Set(kNow - 2 * kDay + 7 * kDay + 1);  // 1 ms later they are out
+  EXPECT_TRUE(harness_->query().ListHotspots().empty());
+}
+
 TEST_F(TracingEngineTest, NegativeTestChangesNoLevel) {
   harness_->Apply({
       Checkin("b1", "B", "CAFE", T("2026-11-20T09:00:00Z")),
