@@ -22,8 +22,14 @@ IngestResult IngestPipeline::Ingest(std::string_view body, BodyFormat format) {
     result.message = "too many events wait to be applied; retry later";
     return result;
   }
+  // One decoder per thread (its parse buffers are reused), rebuilt when a pipeline with other
+  // decoder options runs on the same thread.
   thread_local std::unique_ptr<EventDecoder> decoder;
-  if (!decoder) decoder = std::make_unique<EventDecoder>(options_.decoder);
+  thread_local size_t decoder_max_event_bytes = 0;
+  if (!decoder || decoder_max_event_bytes != options_.decoder.max_event_bytes) {
+    decoder = std::make_unique<EventDecoder>(options_.decoder);
+    decoder_max_event_bytes = options_.decoder.max_event_bytes;
+  }
 
   const TimeMs now = clock_->Now();
   SinkBatch batch;

@@ -230,13 +230,28 @@ AlertsPage QueryEngine::ListAlerts(uint64_t since, size_t limit) {
 std::vector<HotspotView> QueryEngine::ListHotspots() {
   auto view = store_->Snapshot();
   const TimeMs now = clock_->Now();
-  std::vector<HotspotView> stored;
+  std::map<std::string, HotspotView> candidates;
   view->ForEachHotspot([&](const HotspotView& hotspot) {
-    stored.push_back(hotspot);
+    candidates.emplace(hotspot.venue, hotspot);
     return true;
   });
+  // A venue can also become a hotspot as `now` passes the start of a case's visit that was
+  // ahead of the clock when it was applied: look at every venue a case visited in the window.
+  std::vector<std::string> cases;
+  view->ForEachCase({}, [&](const std::string& person, const CaseInfo&) {
+    cases.push_back(person);
+    return true;
+  });
+  for (const auto& person : cases) {
+    view->ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+      if (visit.start >= now - params_.hotspot_window && visit.start < now && candidates.count(visit.venue) == 0) {
+        candidates.emplace(visit.venue, HotspotView{visit.venue, {}, visit.start});
+      }
+      return true;
+    });
+  }
   std::vector<HotspotView> result;
-  for (auto& hotspot : stored) {
+  for (auto& [venue, hotspot] : candidates) {
     // Cases age out of the window as `now` moves on: judge again at now.
     auto cases = HotspotCases(*view, hotspot.venue, now, params_);
     if (cases.size() < static_cast<size_t>(params_.hotspot_cases)) continue;

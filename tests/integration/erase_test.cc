@@ -801,10 +801,10 @@ TEST_F(EraseTest, EraseLeavesNoByteOfAnExpiredIdentity) {
 TEST_F(EraseTest, ErasePassKilledAtRandomMomentsIsCompletedByTheNextPass) {
   MarkedOptions options;
   options.seed = 11;
-  options.expired_people = options.span_people = options.live_people = 150;
-  options.expired_venues = options.live_venues = 20;
-  options.shared_venues = 10;
-  options.positives_per_day = 1.5;
+  options.expired_people = options.span_people = options.live_people = 60;
+  options.expired_venues = options.live_venues = 10;
+  options.shared_venues = 6;
+  options.positives_per_day = 1.0;
   const MarkedData data = MakeMarkedData(options);
   auto live = ModelAt(data, kFinalNow);
   {

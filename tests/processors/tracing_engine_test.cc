@@ -454,7 +454,7 @@ TEST_F(TracingEngineTest, HotspotAppearsAsTheClockPassesACaseVisitThatStartedAft
   harness_->Apply({
       Positive("ta", "A", kNow - kDay), Checkin("a1", "A", "V", kNow - kHour),
       Positive("tb", "B", kNow - kDay), Checkin("b1", "B", "V", kNow - kHour),
-      Positive("tc", "C", kNow - kDay),
+      Positive("tc", "C", kNow),                     // W0 = [now - 48 h, now + 24 h): covers c1
       Checkin("c1", "C", "V", kNow + 2 * kMinute),  // within the 5-minute clock skew
   });
   EXPECT_TRUE(harness_->query().ListHotspots().empty()) << "C's visit has not started yet";

@@ -456,8 +456,14 @@ TEST_F(StateStoreTest, LevelsAndCasesIndexesFollowPutPerson) {
 
   // Q stops being a case and P has no level: both indexes empty, both persons gone.
   auto txn3 = store_->Begin();
+  EXPECT_EQ(txn3->GetPerson("P"), f2) << "read (and perhaps cached) before the write";
   txn3->PutPerson("Q", as_case, none);
   txn3->PutPerson("P", f2, none);
+  EXPECT_FALSE(txn3->GetPerson("P")) << "read-your-writes after a read of the old state";
+  EXPECT_FALSE(txn3->GetPerson("Q"));
+  txn3->PutPerson("P", none, f1);
+  EXPECT_EQ(txn3->GetPerson("P"), f1);
+  txn3->PutPerson("P", f1, none);
   Commit(*txn3);
   auto view = store_->Snapshot();
   EXPECT_TRUE(CaseIds(*view).empty());
