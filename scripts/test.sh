@@ -37,7 +37,9 @@ if [[ $sanitizers == 1 ]]; then
   cmake -S "$root" -B "$root/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCTRACE_SANITIZE=ON \
     -DCTRACE_BUILD_BENCH=OFF -DCTRACE_BUILD_INTEGRATION_TESTS=OFF >/dev/null
   ninja -C "$root/build-asan" -j"$jobs"
+  # The property test runs 30 towns in the plain build; its first 5 are enough under the
+  # sanitizers (ctest lists each town as its own test).
   (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest -j"$jobs" -L unit --output-on-failure --timeout 900)
+    ctest -j"$jobs" -L unit -E 'EnginePropertyTest.*/([5-9]|[1-9][0-9])$' --output-on-failure --timeout 900)
 fi
 echo "== all tests passed"
