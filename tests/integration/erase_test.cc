@@ -32,6 +32,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -666,6 +667,27 @@ std::string FilesBefore(const std::string& dir, const std::vector<std::string>& 
   return problems;
 }
 
+// The bytes of live SST files per column family of the RocksDB instance in `dir` (read-only).
+std::map<std::string, uint64_t> CfBytes(const std::string& dir) {
+  std::map<std::string, uint64_t> out;
+  std::vector<std::string> names;
+  rocksdb::DBOptions options;
+  if (!rocksdb::DB::ListColumnFamilies(options, dir, &names).ok()) return out;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw).ok()) return out;
+  for (size_t i = 0; i < handles.size(); ++i) {
+    rocksdb::ColumnFamilyMetaData meta;
+    raw->GetColumnFamilyMetaData(handles[i], &meta);
+    out[names[i]] = meta.size;
+  }
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  return out;
+}
+
 // Everything an erased directory must show: no expired marker in any byte, every live marker
 // still there, no time-keyed file before the cut.
 void ExpectErased(const MarkedData& data, const std::filesystem::path& dir) {
@@ -794,6 +816,30 @@ TEST_F(EraseTest, EraseLeavesNoByteOfAnExpiredIdentity) {
   ASSERT_TRUE(second.ok()) << second.Describe();
   EXPECT_EQ(again.value("erased_events", 1u), 0u);
   EXPECT_EQ(again.value("erased_log_events", 1u), 0u);
+  ExpectErased(data, dir.path());
+}
+
+// 2b. The same through the running service: POST /v1/admin/erase.
+TEST_F(EraseTest, AdminEraseOnTheRunningServiceLeavesNoByteOfAnExpiredIdentity) {
+  const MarkedData data = MakeMarkedData({});
+  auto all = ModelAt(data, BatchClock(kBatches - 1));
+  auto live = ModelAt(data, kFinalNow);
+  TempDir dir;
+  FeedLive(data, dir.path().string(), false);
+  if (HasFatalFailure()) return;
+  ServeProcess serve(ServeAt(dir.path().string(), kFinalNow, false));
+  const Status started = serve.Start();
+  ASSERT_TRUE(started.ok()) << started.message();
+  const HttpResponse erased = serve.client().Post("/v1/admin/erase", "", "application/json");
+  ASSERT_EQ(erased.status, 200) << erased.body << erased.error << "\n" << serve.LogTail();
+  const json report = json::parse(erased.body, nullptr, false);
+  std::cout << "[ erase    ] POST /v1/admin/erase: " << report.dump() << "\n";
+  EXPECT_EQ(report.value("erased_log_events", 0u), data.expired_events);
+  EXPECT_GT(report.value("bytes_reclaimed", 0), 0);
+  // The service goes on answering as the reference.
+  Comparison comparison(serve.client(), *live);
+  EXPECT_EQ(comparison.Run(data, all.get()), "") << serve.LogTail();
+  ASSERT_TRUE(serve.Stop().ok());
   ExpectErased(data, dir.path());
 }
 
@@ -927,6 +973,7 @@ TEST_F(EraseTest, DiskUseAtSteadyStateStaysWithinOneAndAHalfThirtyDaySets) {
   step(kD0 + 30 * kMsDay, 0, 29, &base);
   if (HasFatalFailure()) return;
   ASSERT_GT(base, 0);
+  const auto state_base = CfBytes(data_dir + "/state"), log_base = CfBytes(data_dir + "/log");
   int64_t largest = 0;
   for (int i = 1; i <= 10; ++i) {
     int64_t size = 0;
@@ -935,6 +982,16 @@ TEST_F(EraseTest, DiskUseAtSteadyStateStaysWithinOneAndAHalfThirtyDaySets) {
     largest = std::max(largest, size);
     EXPECT_LE(size, base * 3 / 2) << "step " << i << ": " << size << " bytes vs one 30-day set of " << base;
   }
+  const auto state_end = CfBytes(data_dir + "/state"), log_end = CfBytes(data_dir + "/log");
+  std::cout << "[ disk     ] column families that grew (bytes at the first and the last step):";
+  for (const auto& [which, before, after] : {std::tuple{"state/", &state_base, &state_end},
+                                              std::tuple{"log/", &log_base, &log_end}}) {
+    for (const auto& [cf, bytes] : *after) {
+      const uint64_t was = before->count(cf) ? before->at(cf) : 0;
+      if (bytes > was + 4096) std::cout << " " << which << cf << " " << was << " -> " << bytes;
+    }
+  }
+  std::cout << "\n";
   std::cout << "[ disk     ] one 30-day set: " << base << " bytes; largest at steady state: " << largest
             << " bytes (" << static_cast<double>(largest) / static_cast<double>(base) << "x)\n";
 }
