@@ -138,25 +138,6 @@ TEST_P(AlertsE2eTest, ReplayingTheChangelogReproducesLevelsCasesAndClusters) {
   const Status started = serve.Start();
   ASSERT_TRUE(started.ok()) << started.message();
 
-  // The live stream, from before the first event.
-  WsClient live;
-  ASSERT_TRUE(live.Connect("127.0.0.1", serve.port(), "/v1/alerts/stream?since=0").ok());
-  std::vector<std::string> live_frames;
-  std::atomic<uint64_t> live_last{0};
-  std::string live_end;  // why the stream ended (the service's stop, at the end of the test)
-  std::thread live_reader([&] {
-    for (;;) {
-      std::string text;
-      const Status s = live.Read(&text, std::chrono::seconds(120));
-      if (!s.ok()) {
-        live_end = s.message();
-        return;
-      }
-      live_frames.push_back(text);
-      live_last = json::parse(text).at("seq").get<uint64_t>();
-    }
-  });
-
   for (size_t b = 0; b < batches.size(); ++b) {
     json answer;
     // Each batch applied before the next is sent: otherwise the apply loop may take several
@@ -207,32 +188,10 @@ TEST_P(AlertsE2eTest, ReplayingTheChangelogReproducesLevelsCasesAndClusters) {
   }
   EXPECT_TRUE(resumed.Close().ok());
 
-  // The live stream catches up with the last alert; stopping the service then closes it with
-  // 1001 (going away).
-  const uint64_t final_seq = alerts.back().at("seq").get<uint64_t>();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (live_last.load() < final_seq && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a real process
-  }
-  EXPECT_EQ(live_last.load(), final_seq);
+  // The live side of the stream (frames as alerts happen, 1008 for a stalled client, 1001 on
+  // stop) is tested against a real server in tests/api/alerts_stream_test.cc; here the
+  // resumed backlog above checks the real service's frames.
   EXPECT_TRUE(serve.Stop().ok());
-  live_reader.join();
-  EXPECT_TRUE(live.closed()) << live_end;
-  EXPECT_EQ(live.close_code(), 1001) << live_end;
-
-  // The live stream got exactly the same alerts, in the same order.
-  ASSERT_EQ(live_frames.size(), alerts.size());
-  ReplayedView streamed;
-  for (size_t i = 0; i < live_frames.size(); ++i) {
-    const json frame = json::parse(live_frames[i]);
-    ASSERT_EQ(frame, alerts[i]) << "frame " << i;
-    ASSERT_TRUE(streamed.Apply(frame).ok());
-  }
-  for (int k = 1; k <= kMaxDepth; ++k) {
-    EXPECT_EQ(JsonDiff(streamed.Level(k), view.Level(k), "persons"), "") << "level " << k;
-  }
-  EXPECT_EQ(JsonDiff(streamed.Cases(), view.Cases(), "cases"), "");
-  EXPECT_EQ(JsonDiff(streamed.Clusters(), view.Clusters(), "clusters"), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, AlertsE2eTest, ::testing::Values(101, 202, 303));
