@@ -33,7 +33,7 @@ bool ErasePass::Run(TimeMs now, EraseReport* report, std::string* error) {
     if (!engine_->Expire(now, store_->Applied(), 10'000, &counts, &more, error)) return false;
     report->erased_events += counts.expired;
   }
-  if (!engine_->ForgetExpired(store_->Applied(), &report->erased_alerts, error)) return false;
+  if (!engine_->ForgetExpired(now, store_->Applied(), &report->erased_alerts, error)) return false;
   if (log_ != nullptr && !log_->EraseBefore(report->cut, &report->erased_log_events, error)) return false;
   if (!store_->CompactAll(error)) return false;
   report->bytes_after = DirectoryBytes(data_dir_);

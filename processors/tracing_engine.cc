@@ -401,7 +401,8 @@ bool TracingEngine::Expire(TimeMs now, const LogPositions& applied, size_t max_e
   return store_->Commit(*txn, applied, error);
 }
 
-bool TracingEngine::ForgetExpired(const LogPositions& applied, uint64_t* forgotten, std::string* error) {
+bool TracingEngine::ForgetExpired(TimeMs now, const LogPositions& applied, uint64_t* forgotten,
+                                  std::string* error) {
   *forgotten = 0;
   auto txn = store_->Begin();
   std::vector<std::string> persons;
@@ -409,8 +410,9 @@ bool TracingEngine::ForgetExpired(const LogPositions& applied, uint64_t* forgott
     persons.push_back(person);
     return true;
   });
-  if (persons.empty()) return true;
   for (const auto& person : persons) *forgotten += txn->ForgetPerson(person);
+  *forgotten += txn->DeleteAlertsBefore(now - params_.retention);
+  if (persons.empty() && *forgotten == 0) return true;
   return store_->Commit(*txn, applied, error);
 }
 

@@ -46,7 +46,10 @@ class TracingEngine {
 
   // Deletes the alerts that name people whose events have all expired (marked when their
   // last event went), committing with `applied` unchanged. Sets *forgotten to how many went.
-  [[nodiscard]] bool ForgetExpired(const LogPositions& applied, uint64_t* forgotten, std::string* error);
+  // Also deletes every alert made before `now - retention` (it reflects events that have
+  // expired since).
+  [[nodiscard]] bool ForgetExpired(TimeMs now, const LogPositions& applied, uint64_t* forgotten,
+                                   std::string* error);
 
   const TracingParams& params() const { return params_; }
 

@@ -523,6 +523,21 @@ class ViewBase : public StateTxn {
     return forgotten;
   }
 
+  uint64_t DeleteAlertsBefore(TimeMs cut) override {
+    std::vector<AlertView> old_alerts;
+    ForEachAlert(0, [&](const AlertView& alert) {
+      if (alert.at >= cut) return false;  // seqs are given in apply order, and `at` is apply time
+      old_alerts.push_back(alert);
+      return true;
+    });
+    for (const auto& alert : old_alerts) {
+      const std::string key = SeqKey(alert.seq);
+      for (const auto& named : PersonsNamed(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
+      Delete(kAlerts, key);
+    }
+    return old_alerts.size();
+  }
+
   void PutCluster(std::string_view id, const std::vector<std::string>& cases) override {
     std::string value;
     EncodeStrings(cases, &value);

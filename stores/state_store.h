@@ -163,6 +163,9 @@ class StateTxn : public StateView {
   virtual void PutForget(std::string_view person) = 0;
   // Deletes every alert naming `person` and the forget mark. Returns how many alerts went.
   virtual uint64_t ForgetPerson(std::string_view person) = 0;
+  // Deletes the alerts made before `cut` (their `at`), with their index entries. Returns how
+  // many went.
+  virtual uint64_t DeleteAlertsBefore(TimeMs cut) = 0;
   virtual void PutCluster(std::string_view id, const std::vector<std::string>& cases) = 0;
   virtual void DeleteCluster(std::string_view id) = 0;
   virtual void PutClusterOf(std::string_view person, std::string_view id) = 0;
