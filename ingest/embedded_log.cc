@@ -43,22 +43,10 @@ std::unique_ptr<EmbeddedLog> EmbeddedLog::Open(const std::string& dir, const Log
   cf_options.compression = options.compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
   cf_options.bottommost_compression = cf_options.compression;
   cf_options.write_buffer_size = 16 << 20;
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.max_background_jobs = 2;
-  ApplyEraseFriendlyOptions(&db_options);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status status;
-  if (options.read_only) {
-    db_options.create_if_missing = false;
-    status = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &cf_handles, &raw_db);
-  } else {
-    status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
-  }
+  const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
+                                             options.read_only, &cf_handles, &raw_db);
   if (!status.ok()) {
     *error = "cannot open the event log in " + dir + ": " + status.ToString();
     return nullptr;

@@ -13,15 +13,24 @@
 
 #include "model/time.h"
 
+#include <rocksdb/options.h>
+#include <rocksdb/status.h>
+
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
-struct DBOptions;
 }  // namespace rocksdb
 
 namespace ctrace {
 
 void ApplyEraseFriendlyOptions(rocksdb::DBOptions* options);
+
+// Opens (read-write, creating what is missing; or read-only) the database in `dir` with the
+// column families `names`, all with `cf_options`, under the erase-friendly options above.
+// On success *db owns the database and `handles` has one handle per name, in order.
+rocksdb::Status OpenWithColumnFamilies(const std::string& dir, const std::vector<const char*>& names,
+                                       const rocksdb::ColumnFamilyOptions& cf_options, bool read_only,
+                                       std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db);
 
 // Flushes `cfs` and compacts each of them fully (bottommost level forced).
 [[nodiscard]] bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,

@@ -752,23 +752,10 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   cf_options.bottommost_compression = cf_options.compression;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.max_background_jobs = 2;
-  ApplyEraseFriendlyOptions(&db_options);
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status status;
-  if (store_options.read_only) {
-    db_options.create_if_missing = false;
-    status = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &cf_handles, &raw_db);
-  } else {
-    status = rocksdb::DB::Open(db_options, dir, descriptors, &cf_handles, &raw_db);
-  }
+  const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
+                                             store_options.read_only, &cf_handles, &raw_db);
   if (!status.ok()) {
     *error = "cannot open the state store in " + dir + ": " + status.ToString();
     return nullptr;
