@@ -22,7 +22,8 @@ void ForEachOverlapOf(StateView& view, const std::vector<VisitRecord>& visits,
       return true;
     };
     if (supporters_only) {
-      view.ForEachSupportVisit(mine.venue, mine.start - longest, mine.end, check);
+      const DurationMs lookback = std::min(longest, view.LongestSupportVisit(mine.venue).value_or(longest));
+      view.ForEachSupportVisit(mine.venue, mine.start - lookback, mine.end, check);
     } else {
       view.ForEachVenueVisit(mine.venue, mine.start - longest, mine.end, {}, check);
     }

@@ -5,7 +5,7 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <array>
@@ -261,9 +261,28 @@ std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; 
 
 }  // namespace
 
+using MemoryIndex = std::map<std::string, std::string, std::less<>>;
+
 struct StateStore::Handles {
   std::array<rocksdb::ColumnFamilyHandle*, kCfCount> cf{};
   std::shared_ptr<rocksdb::Cache> cache;
+  // The committed support_visits column family, mirrored in memory (it holds only the visits
+  // of cases and of people below max_depth, and level evaluation reads it for every visit of
+  // every person it looks at). Used by the apply thread only: loaded at open, updated after
+  // each successful commit.
+  MemoryIndex support;
+  // Per venue, an upper bound of the length of its support visits (raised as visits are
+  // added, never lowered until the next open).
+  std::map<std::string, DurationMs, std::less<>> longest_support;
+
+  void NoteSupportVisit(std::string_view venue, DurationMs length) {
+    auto it = longest_support.find(venue);
+    if (it == longest_support.end()) {
+      longest_support.emplace(std::string(venue), length);
+    } else if (it->second < length) {
+      it->second = length;
+    }
+  }
 };
 
 std::string VenueVisitKey(const VisitRecord& visit) {
@@ -632,8 +651,8 @@ class ViewBase : public StateTxn {
   virtual void Delete(Cf cf, std::string_view key) = 0;
 
   // Visits keys in [lower, upper) (upper empty: to the end) in order until fn returns false.
-  void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
-                 const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+  virtual void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
+                         const std::function<bool(std::string_view key, std::string_view value)>& fn) {
     rocksdb::ReadOptions options;
     rocksdb::Slice upper_slice = ToSlice(upper);
     if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
@@ -692,15 +711,25 @@ class SnapshotView final : public ViewBase {
   const rocksdb::Snapshot* snapshot_;
 };
 
+// A transaction keeps its own writes in memory, one sorted map per column family (a deleted
+// key maps to nullopt), and reads merge them over the database as it was when the transaction
+// began. At commit the maps become one WriteBatch written in key order.
 class BatchTxn final : public ViewBase {
  public:
   BatchTxn(rocksdb::DB* db, StateStore::Handles* handles)
-      : ViewBase(handles), db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+      : ViewBase(handles), db_(db), snapshot_(db->GetSnapshot()) {}
+  ~BatchTxn() override { Release(); }
 
-  rocksdb::WriteBatchWithIndex& batch() { return batch_; }
+  // Gives back the snapshot and the iterators; done at commit, so that a committed transaction
+  // holds nothing of the database (it may then outlive the store).
+  void Release() {
+    for (auto& pool : iterators_) pool.clear();
+    if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+    snapshot_ = nullptr;
+  }
 
-  // People's states are read far more often than written: keep the batch's view of them in
-  // memory rather than asking the indexed batch each time.
+  // People's states are read far more often than written: keep the batch's view of them
+  // decoded in memory.
   std::optional<PersonState> GetPerson(std::string_view person) override {
     auto it = persons_.find(person);
     if (it == persons_.end()) it = persons_.emplace(std::string(person), ViewBase::GetPerson(person)).first;
@@ -717,24 +746,138 @@ class BatchTxn final : public ViewBase {
     }
   }
 
+  void PutSupportVisit(const VisitRecord& visit) override {
+    ViewBase::PutSupportVisit(visit);
+    handles_->NoteSupportVisit(visit.venue, visit.end - visit.start);
+  }
+
+  std::optional<DurationMs> LongestSupportVisit(std::string_view venue) override {
+    const auto it = handles_->longest_support.find(venue);
+    return it == handles_->longest_support.end() ? DurationMs{0} : it->second;
+  }
+
+  void PutRaw(Cf cf, std::string_view key, std::string_view value) { Put(cf, key, value); }
+
+  // Adds the transaction's writes to `batch`, column family by column family, in key order.
+  void WriteTo(rocksdb::WriteBatch* batch) const {
+    for (size_t cf_idx = 0; cf_idx < kCfCount; ++cf_idx) {
+      auto* cf_handle = handle(static_cast<Cf>(cf_idx));
+      for (const auto& [key, value] : writes_[cf_idx]) {
+        if (value) {
+          batch->Put(cf_handle, ToSlice(key), ToSlice(*value));
+        } else {
+          batch->Delete(cf_handle, ToSlice(key));
+        }
+      }
+    }
+  }
+
+  // After a successful commit: the in-memory mirror takes the transaction's writes.
+  void Committed() {
+    auto& support = handles_->support;
+    for (const auto& [key, value] : writes_[kSupportVisits]) {
+      if (value) {
+        support.insert_or_assign(key, *value);
+      } else if (const auto it = support.find(key); it != support.end()) {
+        support.erase(it);
+      }
+    }
+  }
+
  protected:
   bool Get(Cf cf, std::string_view key, std::string* value) override {
-    return batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), handle(cf), ToSlice(key), value).ok();
+    const auto& writes = writes_[cf];
+    const auto it = writes.find(key);
+    if (it != writes.end()) {
+      if (!it->second) return false;
+      *value = *it->second;
+      return true;
+    }
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    return db_->Get(options, handle(cf), ToSlice(key), value).ok();
   }
-  std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& options) override {
-    // The base iterator owns a copy of the options' bound slice only by pointer: keep options
-    // alive through the caller (ScanRange holds them for the iterator's lifetime).
-    return std::unique_ptr<rocksdb::Iterator>(
-        batch_.NewIteratorWithBase(handle(cf), db_->NewIterator(options, handle(cf))));
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& base) override {
+    rocksdb::ReadOptions options = base;
+    options.snapshot = snapshot_;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, handle(cf)));
   }
   void Put(Cf cf, std::string_view key, std::string_view value) override {
-    batch_.Put(handle(cf), ToSlice(key), ToSlice(value));
+    writes_[cf][std::string(key)].emplace(value);
   }
-  void Delete(Cf cf, std::string_view key) override { batch_.Delete(handle(cf), ToSlice(key)); }
+  void Delete(Cf cf, std::string_view key) override { writes_[cf][std::string(key)].reset(); }
+
+  // Database iterators are reused across scans (a pool per column family, so a scan nested in
+  // another's callback gets its own); support_visits is read from its in-memory mirror.
+  void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) override {
+    if (cf == kSupportVisits) {
+      MemoryCursor base{&handles_->support, handles_->support.end()};
+      Merge(&base, cf, lower, upper, fn);
+      return;
+    }
+    auto& pool = iterators_[cf];
+    std::unique_ptr<rocksdb::Iterator> iterator;
+    if (pool.empty()) {
+      iterator = NewIterator(cf, rocksdb::ReadOptions());
+    } else {
+      iterator = std::move(pool.back());
+      pool.pop_back();
+    }
+    DbCursor base{iterator.get()};
+    Merge(&base, cf, lower, upper, fn);
+    pool.push_back(std::move(iterator));
+  }
 
  private:
+  struct DbCursor {
+    rocksdb::Iterator* it;
+    void Seek(std::string_view key) { it->Seek(ToSlice(key)); }
+    bool Valid() const { return it->Valid(); }
+    std::string_view key() const { return ToView(it->key()); }
+    std::string_view value() const { return ToView(it->value()); }
+    void Next() { it->Next(); }
+  };
+  struct MemoryCursor {
+    const MemoryIndex* index;
+    MemoryIndex::const_iterator it;
+    void Seek(std::string_view key) { it = index->lower_bound(key); }
+    bool Valid() const { return it != index->end(); }
+    std::string_view key() const { return it->first; }
+    std::string_view value() const { return it->second; }
+    void Next() { ++it; }
+  };
+
+  // Merges the committed keys under `base` with the transaction's writes in [lower, upper).
+  // The writes map is only ever added to, so its iterators stay valid while `fn` writes.
+  template <typename Cursor>
+  void Merge(Cursor* base, Cf cf, std::string_view lower, std::string_view upper,
+             const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+    const auto& writes = writes_[cf];
+    auto mine = writes.lower_bound(lower);
+    const auto mine_end = upper.empty() ? writes.end() : writes.lower_bound(upper);
+    base->Seek(lower);
+    while (true) {
+      const bool base_ok = base->Valid() && (upper.empty() || base->key() < upper);
+      const bool mine_ok = mine != mine_end;
+      if (!base_ok && !mine_ok) break;
+      const int order = !base_ok ? 1 : !mine_ok ? -1 : base->key().compare(mine->first);
+      if (order < 0) {
+        if (!fn(base->key(), base->value())) break;
+        base->Next();
+        continue;
+      }
+      if (order == 0) base->Next();
+      const auto& [key, value] = *mine;
+      ++mine;
+      if (value && !fn(key, *value)) break;
+    }
+  }
+
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex batch_;
+  const rocksdb::Snapshot* snapshot_;
+  std::array<std::map<std::string, std::optional<std::string>, std::less<>>, kCfCount> writes_;
+  std::array<std::vector<std::unique_ptr<rocksdb::Iterator>>, kCfCount> iterators_;
   std::map<std::string, std::optional<PersonState>, std::less<>> persons_;
 };
 
@@ -764,6 +907,21 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   store->db_.reset(raw_db);
   for (size_t cf_idx = 0; cf_idx < kCfCount; ++cf_idx) handles->cf[cf_idx] = cf_handles[cf_idx];
   store->handles_ = std::move(handles);
+  auto& support = store->handles_->support;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store->db_->NewIterator(rocksdb::ReadOptions(), store->handles_->cf[kSupportVisits]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto key = ToView(it->key());
+    const auto value = ToView(it->value());
+    support.emplace_hint(support.end(), key, value);
+    const auto sep = key.find(kKeySep);
+    if (sep == std::string_view::npos || key.size() < sep + 9 || value.size() != 9) continue;
+    store->handles_->NoteSupportVisit(key.substr(0, sep), GetTimeBE(value) - GetTimeBE(key.substr(sep + 1)));
+  }
+  if (!it->status().ok()) {
+    *error = "cannot read the state store in " + dir + ": " + it->status().ToString();
+    return nullptr;
+  }
   return store;
 }
 
@@ -798,7 +956,6 @@ std::unique_ptr<StateTxn> StateStore::Begin() {
 
 bool StateStore::Commit(StateTxn& txn, const LogPositions& applied, std::string* error) {
   auto& batch_txn = static_cast<BatchTxn&>(txn);
-  auto& batch = batch_txn.batch();
   for (const auto& [name, delta] : batch_txn.counter_deltas()) {
     const uint64_t total = batch_txn.GetCounter(name);
     (void)delta;
@@ -806,7 +963,7 @@ bool StateStore::Commit(StateTxn& txn, const LogPositions& applied, std::string*
     key.append(name);
     std::string value;
     PutFixed64LE(&value, total);
-    batch.Put(handles_->cf[kDefault], ToSlice(key), ToSlice(value));
+    batch_txn.PutRaw(kDefault, key, value);
   }
   std::string position;
   PutVarint64(&position, applied.size());
@@ -814,13 +971,17 @@ bool StateStore::Commit(StateTxn& txn, const LogPositions& applied, std::string*
     PutVarint64(&position, static_cast<uint64_t>(partition));
     PutVarint64(&position, static_cast<uint64_t>(offset));
   }
-  batch.Put(handles_->cf[kDefault], ToSlice(kAppliedKey), ToSlice(position));
+  batch_txn.PutRaw(kDefault, kAppliedKey, position);
+  rocksdb::WriteBatch batch;
+  batch_txn.WriteTo(&batch);
+  batch_txn.Release();
   rocksdb::WriteOptions options;
-  const auto status = db_->Write(options, batch.GetWriteBatch());
+  const auto status = db_->Write(options, &batch);
   if (!status.ok()) {
     *error = "state store write failed: " + status.ToString();
     return false;
   }
+  batch_txn.Committed();
   return true;
 }
 
@@ -848,6 +1009,31 @@ void StateStore::Flush() {
   rocksdb::FlushOptions options;
   std::vector<rocksdb::ColumnFamilyHandle*> all(handles_->cf.begin(), handles_->cf.end());
   db_->Flush(options, all);
+}
+
+// Marks: default column family, key "mark/<name>" -> the caller's bytes (on-disk format).
+std::optional<std::string> StateStore::GetMark(std::string_view name) {
+  std::string key("mark/");
+  key.append(name);
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), handles_->cf[kDefault], rocksdb::Slice(key.data(), key.size()), &value).ok()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool StateStore::PutMark(std::string_view name, std::string_view value, std::string* error) {
+  std::string key("mark/");
+  key.append(name);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = db_->Put(options, handles_->cf[kDefault], rocksdb::Slice(key.data(), key.size()),
+                               rocksdb::Slice(value.data(), value.size()));
+  if (!status.ok()) {
+    *error = "state store mark write failed: " + status.ToString();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace ctrace

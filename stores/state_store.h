@@ -102,6 +102,9 @@ class StateView {
   // The same over the visits of people who can pass exposure on (see PutSupportVisit).
   virtual void ForEachSupportVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
                                    const std::function<bool(const VisitRecord&)>& fn) = 0;
+  // An upper bound of the length of every support visit at `venue` (so a scan for visits
+  // overlapping a time need look back no further), or nullopt when the view keeps none.
+  virtual std::optional<DurationMs> LongestSupportVisit(std::string_view /*venue*/) { return std::nullopt; }
   virtual void ForEachLevel(int level, std::string_view after,
                             const std::function<bool(const std::string& person, TimeMs exposed_at,
                                                      const std::vector<std::string>& via)>& fn) = 0;
@@ -209,6 +212,13 @@ class StateStore {
   // Whether some live file of the time-keyed `expiry` column family holds only event times
   // before `cut` (it should not once an erase pass has run).
   bool AnyFileWhollyBefore(TimeMs cut);
+
+  // Small named values kept beside the derived state, outside any transaction (default column
+  // family, key "mark/<name>"): bookkeeping such as how far alerts were produced to Kafka
+  // (processors/alert_publisher.h). PutMark is one synced write, so it also makes every commit
+  // before it durable. GetMark: nullopt when never written.
+  std::optional<std::string> GetMark(std::string_view name);
+  [[nodiscard]] bool PutMark(std::string_view name, std::string_view value, std::string* error);
 
   struct Handles;
 
