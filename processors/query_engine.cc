@@ -100,7 +100,15 @@ std::optional<ChainView> QueryEngine::GetChain(std::string_view root, int depth)
     std::vector<ChainEdge> edges;
     for (const auto& from : frontier) {
       const Window window = assigned[from].second;
-      ForEachOverlap(*view, from, params_, [&](const VisitRecord& mine, const VisitRecord& other) {
+      // Only visits that reach into the onward window can give a contact inside it.
+      std::vector<VisitRecord> visits;
+      view->ForEachPersonVisit(from, [&](const VisitRecord& visit) {
+        if (visit.end - window.start >= params_.min_overlap && window.end - visit.start >= params_.min_overlap) {
+          visits.push_back(visit);
+        }
+        return true;
+      });
+      ForEachOverlapOf(*view, visits, params_, [&](const VisitRecord& mine, const VisitRecord& other) {
         if (assigned.count(other.person) != 0) return;
         const auto contact = ContactInside(mine, other, window, params_);
         if (!contact) return;

@@ -690,7 +690,30 @@ class SnapshotView final : public ViewBase {
  public:
   SnapshotView(rocksdb::DB* db, StateStore::Handles* handles)
       : ViewBase(handles), db_(db), snapshot_(db->GetSnapshot()) {}
-  ~SnapshotView() override { db_->ReleaseSnapshot(snapshot_); }
+  ~SnapshotView() override {
+    for (auto& pool : iterators_) pool.clear();
+    db_->ReleaseSnapshot(snapshot_);
+  }
+
+  // Iterators are reused across scans (a pool per column family, so that a scan nested in
+  // another's callback gets its own): a query makes many small scans.
+  void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) override {
+    auto& pool = iterators_[cf];
+    std::unique_ptr<rocksdb::Iterator> it;
+    if (pool.empty()) {
+      it = NewIterator(cf, rocksdb::ReadOptions());
+    } else {
+      it = std::move(pool.back());
+      pool.pop_back();
+    }
+    for (it->Seek(ToSlice(lower)); it->Valid(); it->Next()) {
+      const auto key = ToView(it->key());
+      if (!upper.empty() && key >= upper) break;
+      if (!fn(key, ToView(it->value()))) break;
+    }
+    pool.push_back(std::move(it));
+  }
 
  protected:
   bool Get(Cf cf, std::string_view key, std::string* value) override {
@@ -709,6 +732,7 @@ class SnapshotView final : public ViewBase {
  private:
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snapshot_;
+  std::array<std::vector<std::unique_ptr<rocksdb::Iterator>>, kCfCount> iterators_;
 };
 
 // A transaction keeps its own writes in memory, one sorted map per column family (a deleted
