@@ -435,6 +435,7 @@ HttpResponse Router::GetMetrics(const RouteContext&) {
   AppendStatsPrometheus(queries_.GetStats(), &response.body);
   metrics_.AppendPrometheus(&response.body);
   stream_metrics_.AppendPrometheus(&response.body);
+  if (options_.extra_metrics) options_.extra_metrics(&response.body);
   return response;
 }
 

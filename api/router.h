@@ -104,6 +104,9 @@ struct RouterOptions {
   // How long POST /v1/admin/erase waits for its pass before answering 503 (the pass still
   // completes). Default: 10 min.
   std::chrono::milliseconds erase_timeout{600'000};
+  // Appends more Prometheus text to GET /metrics (e.g. the Kafka alert producer's figures);
+  // called from any thread. Default: empty, nothing more.
+  std::function<void(std::string* out)> extra_metrics;
 };
 
 class Router {

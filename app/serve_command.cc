@@ -11,7 +11,9 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/json_writer.h"
 #include "api/router.h"
+#include "api/view_json.h"
 #include "app/commands.h"
 #include "app/settings.h"
 #include "ingest/embedded_log.h"
@@ -20,6 +22,7 @@
 #include "ingest/kafka_producer.h"
 #include "ingest/kafka_topics.h"
 #include "model/clock.h"
+#include "processors/alert_publisher.h"
 #include "processors/apply_loop.h"
 #include "processors/erase_pass.h"
 #include "processors/query_engine.h"
@@ -148,6 +151,7 @@ int RunServe(const ServeFlags& flags) {
   // it, so that the source goes first.
   std::unique_ptr<KafkaSink> kafka_sink;
   std::unique_ptr<KafkaSource> kafka_source;
+  std::unique_ptr<KafkaTopicWriter> alert_writer;
   EventSource* source = log.get();
   EventSink* sink = log.get();
   if (log) {
@@ -161,7 +165,14 @@ int RunServe(const ServeFlags& flags) {
     if (kafka_sink) {
       kafka_source = KafkaSource::Open(kafka_options, consumer_options, params, clock.get(), kafka_sink.get(), &error);
     }
-    if (!kafka_sink || !kafka_source) {
+    if (kafka_source) {
+      // Alerts are few and wanted at once: no linger (a round's alerts are batched anyway).
+      KafkaProducerOptions alert_producer_options;
+      alert_producer_options.linger_ms = 0;
+      alert_writer = KafkaTopicWriter::Open(kafka_options, alert_producer_options,
+                                            TopicNames(kafka_options.topic_prefix).alerts, &error);
+    }
+    if (!kafka_sink || !kafka_source || !alert_writer) {
       spdlog::error("component=log kind=kafka error=\"{}\"", error);
       return kExitFailure;
     }
@@ -188,6 +199,17 @@ int RunServe(const ServeFlags& flags) {
   loop_options.erase_interval = std::chrono::milliseconds(*erase_interval);
   AlertFeed alert_feed;
   ApplyLoop apply_loop(source, store.get(), &engine, clock.get(), &applied, &eraser, &alert_feed, loop_options);
+  // Kafka mode: every committed alert also goes to the alerts topic, from its own thread.
+  std::unique_ptr<AlertPublisher> alert_publisher;
+  if (alert_writer) {
+    alert_publisher = std::make_unique<AlertPublisher>(store.get(), &alert_feed, alert_writer.get(),
+                                                       [](const AlertView& alert) {
+                                                         std::string text;
+                                                         JsonWriter json(&text);
+                                                         WriteAlert(alert, json);
+                                                         return text;
+                                                       });
+  }
   IngestOptions ingest_options;
   ingest_options.event_clock = flags.clock == "event";
   IngestPipeline ingest(sink, clock.get(), params, &applied, ingest_options);
@@ -227,6 +249,9 @@ int RunServe(const ServeFlags& flags) {
 
   RouterOptions router_options;
   router_options.ready = [&] { return apply_loop.healthy() && source->Reachable(); };
+  if (alert_publisher) {
+    router_options.extra_metrics = [&](std::string* out) { alert_publisher->AppendPrometheus(out); };
+  }
   router_options.erase = [&](std::chrono::milliseconds timeout, std::string* erase_error) -> std::optional<EraseResult> {
     std::future<EraseOutcome> pass = apply_loop.RequestErase();
     if (pass.wait_for(timeout) != std::future_status::ready) {
@@ -249,11 +274,16 @@ int RunServe(const ServeFlags& flags) {
   HttpServer server(server_options, router, &alert_feed);
 
   apply_loop.Start();
+  if (alert_publisher) {
+    alert_publisher->Start();
+    spdlog::info("component=alert_publisher topic={}", TopicNames(kafka_options.topic_prefix).alerts);
+  }
   spdlog::info("component=apply clock={} retention={} min_overlap={} max_depth={}", flags.clock,
                FormatDuration(params.retention), FormatDuration(params.min_overlap), params.max_depth);
   if (!server.Start(host, port, &error)) {
     spdlog::error("component=http error=\"{}\"", error);
     apply_loop.Stop();
+    if (alert_publisher) alert_publisher->Stop(std::chrono::milliseconds(0));
     return kExitFailure;
   }
   spdlog::info("component=http listen={}:{} threads={} body_limit={}", host, server.port(), flags.http_threads,
@@ -264,6 +294,8 @@ int RunServe(const ServeFlags& flags) {
   spdlog::info("component=serve stopping signal={}", signal_number);
   server.Stop(std::chrono::milliseconds(*grace));
   apply_loop.Stop();
+  // What the apply loop committed goes to the alerts topic first, for up to the grace period.
+  if (alert_publisher) alert_publisher->Stop(std::chrono::milliseconds(*grace));
   store->Flush();
   spdlog::info("component=serve stopped applied={} log_end={}", Lag(applied.Get(), {}), Lag(source->End(), {}));
   return kExitOk;

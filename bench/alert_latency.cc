@@ -9,6 +9,11 @@
 //   timed: A_i's positive test            -> the frame "case.new" for A_i;
 //   timed: C_i's late check-in at V_i, in the past, overlapping A_i -> "exposure.new" for C_i.
 //
+// With --kafka, serve runs on Kafka (fresh topics, 6 partitions each, made with `ctrace topics
+// --create`): a POST is answered once Kafka acknowledged the events; the consumer then reads them
+// and the apply loop applies them. Besides the WebSocket frame, the bench then also times the
+// alert's arrival on PREFIX.alerts at a librdkafka consumer (the "-> alerts topic" rows).
+//
 // Usage: alert_latency [--bin PATH] [--samples N] [--rates R1,R2,...] [--kafka BROKERS]
 //   --bin      the ctrace binary (default $CTRACE_BIN, else ./app/ctrace)
 //   --samples  samples per scenario and rate (default 200)
@@ -21,17 +26,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/support/http_client.h"
+#include "tests/support/kafka_support.h"
 #include "tests/support/rfc3339.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/service_queries.h"
@@ -96,9 +104,81 @@ double Percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
+// Reads PREFIX.alerts from the beginning on a thread of its own (Kafka mode) and tells
+// `arrivals` of each alert, as "type person", when the consumer gets it.
+class AlertTopicReader {
+ public:
+  AlertTopicReader(const std::string& brokers, const std::string& topic, FrameClock* arrivals)
+      : topic_(topic), arrivals_(arrivals) {
+    char reason[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"bootstrap.servers", brokers},
+             {"group.id", topic + ".bench"},
+             {"enable.auto.commit", "false"},
+             {"auto.offset.reset", "earliest"},
+             {"fetch.wait.max.ms", "100"}}) {
+      rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason, sizeof(reason));
+    }
+    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
+    if (rk_ == nullptr) {
+      std::fprintf(stderr, "alerts topic consumer: %s\n", reason);
+      return;
+    }
+    rd_kafka_poll_set_consumer(rk_);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    int partitions = 0;
+    if (rd_kafka_metadata(rk_, 0, rkt, &metadata, 30'000) == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1) {
+      partitions = metadata->topics[0].partition_cnt;
+    }
+    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p) {
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_assign(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~AlertTopicReader() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (rk_ != nullptr) {
+      rd_kafka_consumer_close(rk_);
+      rd_kafka_destroy(rk_);
+    }
+  }
+
+ private:
+  void Run() {
+    while (!stop_.load()) {
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(rk_, 100);
+      if (message == nullptr) continue;
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR && message->payload != nullptr) {
+        const json alert =
+            json::parse(std::string(static_cast<const char*>(message->payload), message->len), nullptr, false);
+        if (alert.is_object() && alert.contains("person")) {
+          arrivals_->Arrived(alert.value("type", "") + " " + alert.value("person", ""));
+        }
+      }
+      rd_kafka_message_destroy(message);
+    }
+  }
+
+  std::string topic_;
+  FrameClock* arrivals_;
+  rd_kafka_t* rk_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 struct Result {
   std::vector<double> positive_ms;
   std::vector<double> late_checkin_ms;
+  std::vector<double> positive_topic_ms;      // Kafka mode: to the alerts topic
+  std::vector<double> late_checkin_topic_ms;  // Kafka mode: to the alerts topic
   int background_events = 0;
   double background_seconds = 0;
 };
@@ -107,9 +187,17 @@ bool Run(const Flags& flags, int rate, Result* result) {
   TempDir data;
   ServeOptions options{.data_dir = data.path().string(), .clock = "fixed:" + FormatRfc3339(kNow), .binary = flags.bin};
   options.extra_flags = {"--erase-interval", "0"};
+  std::string prefix;
   if (!flags.kafka.empty()) {
-    const std::string prefix = "bench" + std::to_string(::getpid()) + "r" + std::to_string(rate);
+    prefix = "bench" + std::to_string(::getpid()) + "r" + std::to_string(rate);
+    const CommandResult topics = RunCommand({flags.bin, "topics", "--create", "--kafka", flags.kafka, "--topic-prefix",
+                                             prefix, "--partitions", "6"});
+    if (!topics.exited_ok()) {
+      std::fprintf(stderr, "ctrace topics --create: %s\n", topics.output.c_str());
+      return false;
+    }
     options.extra_flags.insert(options.extra_flags.end(), {"--kafka", flags.kafka, "--topic-prefix", prefix, "--group", prefix});
+    options.ready_timeout = std::chrono::seconds(90);
   }
   ServeProcess serve(options);
   if (Status s = serve.Start(); !s.ok()) {
@@ -119,6 +207,9 @@ bool Run(const Flags& flags, int rate, Result* result) {
   const uint16_t port = serve.port();
 
   FrameClock frames;
+  FrameClock topic_arrivals;
+  std::unique_ptr<AlertTopicReader> topic_reader;
+  if (!prefix.empty()) topic_reader = std::make_unique<AlertTopicReader>(flags.kafka, prefix + ".alerts", &topic_arrivals);
   WsClient stream;
   if (Status s = stream.Connect("127.0.0.1", port, "/v1/alerts/stream?since=0"); !s.ok()) {
     std::fprintf(stderr, "stream: %s\n", s.message().c_str());
@@ -170,7 +261,9 @@ bool Run(const Flags& flags, int rate, Result* result) {
   for (int i = 0; i < flags.samples && ok; ++i) {
     const std::string n = std::to_string(i);
     const std::string a = "A" + n, b = "B" + n, c = "C" + n, venue = "V" + n;
-    const Millis visit = kNow - 2 * kMsDay + i * 10 * kMsMinute;
+    // Every sample has its own people and venue, so visits may repeat times; they must stay
+    // far enough in the past that the test result (3 h later) is not in the future.
+    const Millis visit = kNow - 2 * kMsDay + (i % 200) * 10 * kMsMinute;
     json answer;
     if (!PostNdjson(client, {Checkin("ci-a" + n, a, venue, visit), Checkin("ci-b" + n, b, venue, visit),
                              Checkout("co-a" + n, a, venue, visit + 2 * kMsHour),
@@ -190,6 +283,14 @@ bool Run(const Flags& flags, int rate, Result* result) {
       break;
     }
     result->positive_ms.push_back(std::chrono::duration<double, std::milli>(at - acked).count());
+    if (topic_reader) {
+      if (!topic_arrivals.Wait("case.new " + a, &at)) {
+        std::fprintf(stderr, "sample %d: no case.new on the alerts topic\n", i);
+        ok = false;
+        break;
+      }
+      result->positive_topic_ms.push_back(std::chrono::duration<double, std::milli>(at - acked).count());
+    }
     // Late check-in (and its check-out) overlapping A at V.
     posted = PostNdjson(client, {Checkin("ci-c" + n, c, venue, visit + 30 * kMsMinute)}, false, &answer);
     acked = Clock::now();
@@ -199,6 +300,14 @@ bool Run(const Flags& flags, int rate, Result* result) {
       break;
     }
     result->late_checkin_ms.push_back(std::chrono::duration<double, std::milli>(at - acked).count());
+    if (topic_reader) {
+      if (!topic_arrivals.Wait("exposure.new " + c, &at)) {
+        std::fprintf(stderr, "sample %d: no exposure.new on the alerts topic\n", i);
+        ok = false;
+        break;
+      }
+      result->late_checkin_topic_ms.push_back(std::chrono::duration<double, std::milli>(at - acked).count());
+    }
   }
   result->background_seconds = std::chrono::duration<double>(Clock::now() - background_start).count();
   stop = true;
@@ -221,7 +330,7 @@ void Print(const char* scenario, int rate, std::vector<double> ms, const Result&
     std::snprintf(load, sizeof(load), "%d/s (achieved %.0f/s)", rate,
                   r.background_seconds > 0 ? r.background_events / r.background_seconds : 0.0);
   }
-  std::printf("| %-13s | %-24s | %4zu | %10ld | %7.2f | %7.2f | %7.2f | %7.2f |\n", scenario, load, ms.size(), before_ack,
+  std::printf("| %-22s | %-24s | %4zu | %10ld | %7.2f | %7.2f | %7.2f | %7.2f |\n", scenario, load, ms.size(), before_ack,
               Percentile(ms, 0.50), Percentile(ms, 0.90), Percentile(ms, 0.99),
               ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end()));
 }
@@ -253,14 +362,18 @@ int main(int argc, char** argv) {
   }
   std::printf("alert latency, %s, %d samples per row (ms from the POST's answer to the frame)\n",
               flags.kafka.empty() ? "embedded log" : "Kafka", flags.samples);
-  std::printf("| scenario      | background check-ins     |    n | before ack |     p50 |     p90 |     p99 |     max |\n");
-  std::printf("| ---           | ---                      | ---: |       ---: |    ---: |    ---: |    ---: |    ---: |\n");
+  std::printf("| scenario               | background check-ins     |    n | before ack |     p50 |     p90 |     p99 |     max |\n");
+  std::printf("| ---                    | ---                      | ---: |       ---: |    ---: |    ---: |    ---: |    ---: |\n");
   int failures = 0;
   for (const int rate : flags.rates) {
     Result result;
     if (!Run(flags, rate, &result)) ++failures;
     Print("positive test", rate, result.positive_ms, result);
     Print("late check-in", rate, result.late_checkin_ms, result);
+    if (!flags.kafka.empty()) {
+      Print("positive test -> topic", rate, result.positive_topic_ms, result);
+      Print("late check-in -> topic", rate, result.late_checkin_topic_ms, result);
+    }
   }
   return failures == 0 ? 0 : 1;
 }

@@ -18,6 +18,9 @@
 //
 // Thread-safety: every method may be called from any thread at once. Delivery reports run on
 // an internal thread; nothing throws out of them.
+//
+// KafkaTopicWriter, below, is the same producer (same settings) for one outgoing topic of keyed
+// messages: the alerts topic (processors/alert_publisher.h).
 #pragma once
 
 #include <atomic>
@@ -37,6 +40,7 @@
 #include "ingest/event_sink.h"
 #include "ingest/kafka_client.h"
 #include "ingest/kafka_topics.h"
+#include "ingest/topic_writer.h"
 
 namespace ctrace {
 
@@ -109,6 +113,52 @@ class KafkaSink final : public EventSink {
   uint64_t next_ticket_ = 1;
   LogPositions written_end_;
   std::map<std::string, uint64_t> counters_;
+};
+
+// A TopicWriter on one Kafka topic, with KafkaSink's settings (acks=all, idempotence, lz4) and
+// enable.gapless.guarantee: a message that fails after later ones of its partition succeeded
+// raises a fatal error instead of leaving a gap, and the next Write starts a new producer.
+// Messages are partitioned by key (librdkafka's default partitioner), so one key's messages keep
+// their order in one partition. ReadBack uses a consumer of its own that assigns partitions
+// (no group membership, nothing committed).
+//
+// Thread-safety: as TopicWriter says. Delivery reports run on an internal thread.
+class KafkaTopicWriter final : public TopicWriter {
+ public:
+  // Connects lazily; fails only on bad settings. Returns nullptr and sets *error then.
+  static std::unique_ptr<KafkaTopicWriter> Open(const KafkaOptions& options, const KafkaProducerOptions& producer_options,
+                                                const std::string& topic, std::string* error);
+  // Waits up to delivery_timeout for queued messages (none unless a Write is running).
+  ~KafkaTopicWriter() override;
+  KafkaTopicWriter(const KafkaTopicWriter&) = delete;
+  KafkaTopicWriter& operator=(const KafkaTopicWriter&) = delete;
+
+  void Write(const std::vector<TopicMessage>& messages, std::vector<TopicDelivery>* deliveries) override;
+  bool ReadBack(const TopicOffsets& from, const std::function<void(const TopicRecord&)>& fn,
+                std::string* error) override;
+  bool EndOffsets(TopicOffsets* ends, std::string* error) override;
+  void Cancel() override;
+
+  struct Pending;  // one Write's messages in flight (kafka_producer.cc)
+
+ private:
+  KafkaTopicWriter() = default;
+  // Makes the producer, or a new one after a fatal error. Holds handle_mutex_.
+  bool EnsureProducer(std::string* error);
+  void CloseProducer();
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+
+  KafkaOptions options_;
+  KafkaProducerOptions producer_options_;
+  std::string topic_name_;
+  std::mutex handle_mutex_;  // guards rk_ and topic_ against Cancel while they are replaced
+  KafkaHandle rk_;
+  KafkaTopicHandle topic_;
+  std::thread poller_;
+  std::atomic<bool> stop_poller_{false};
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;  // guards every Pending
+  std::condition_variable delivered_;
 };
 
 }  // namespace ctrace

@@ -4,7 +4,8 @@
 //   PREFIX.checkins      key: person   value: the event's JSON text (checkin, checkout)
 //   PREFIX.tests         key: person   value: the event's JSON text (test_result)
 //   PREFIX.declarations  key: person   value: the event's JSON text (declaration)
-//   PREFIX.alerts        key: person or venue (alerts, api.md)
+//   PREFIX.alerts        key: person, venue or cluster id; value: the alert's JSON (api.md);
+//                        headers "seq" and "store" (processors/alert_publisher.h)
 //   PREFIX.deadletter    no key; value: the rejected bytes (<= 4 KiB); headers "reason" and
 //                        "received_at" (RFC 3339)
 //

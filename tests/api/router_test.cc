@@ -667,6 +667,16 @@ TEST_F(RouterTest, MetricsShowOldestEventEraseAndAlerts) {
   }
 }
 
+TEST_F(RouterTest, MetricsEndWithTheExtraFigures) {
+  queries_.stats = SomeStats();
+  options_.extra_metrics = [](std::string* out) { out->append("ctrace_alerts_produced_total 7\n"); };
+  const std::string text = Get("/metrics").body;
+  EXPECT_NE(text.find("ctrace_alert_streams_open"), std::string::npos) << text;
+  const std::string tail = "ctrace_alerts_produced_total 7\n";
+  ASSERT_GE(text.size(), tail.size());
+  EXPECT_EQ(text.substr(text.size() - tail.size()), tail) << text;
+}
+
 // --- alerts, hotspots, erase ------------------------------------------------------------
 
 AlertView MakeAlert(AlertType type) {

@@ -1,11 +1,13 @@
 // The broker goes away in the middle of a stream and comes back: `ctrace serve` reconnects by
-// itself, /readyz answers 503 during the outage and 200 after, and nothing is lost. It stops
-// and starts the shared broker (scripts/kafka.sh), so ctest runs it alone (RUN_SERIAL).
+// itself, /readyz answers 503 during the outage and 200 after, and nothing is lost; the alerts
+// topic ends up holding every alert exactly once. It stops and starts the shared broker
+// (scripts/kafka.sh), so ctest runs it alone (RUN_SERIAL).
 #include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/kafka_alerts_check.h"
 #include "tests/support/api_json.h"
 #include "tests/support/json_diff.h"
 #include "tests/support/kafka_support.h"
@@ -107,6 +109,11 @@ TEST(KafkaBrokerRestartTest, ServiceRidesOutABrokerRestart) {
     c["window"] = Pick(c["window"], {"start", "end"});
   }
   EXPECT_EQ(JsonDiff(CasesJson(reference), cases, "cases"), "");
+  // The alerts committed during the outage waited, and went out once the broker was back.
+  uint64_t last_seq = 0;
+  const Status produced = kafka_alerts::WaitProduced(serve, accepted, &last_seq);
+  ASSERT_TRUE(produced.ok()) << produced.message();
+  kafka_alerts::ExpectTopicEqualsAlerts(serve, prefix);
   EXPECT_TRUE(serve.Stop().ok());
 }
 
