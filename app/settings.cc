@@ -29,6 +29,14 @@ CLI::Option* AddOption(CLI::App* app, const std::string& flag, int* value, const
   return app->add_option(flag, *value, help)->envname(EnvName(flag))->capture_default_str();
 }
 
+CLI::Option* AddOption(CLI::App* app, const std::string& flag, double* value, const std::string& help) {
+  return app->add_option(flag, *value, help)->envname(EnvName(flag))->capture_default_str();
+}
+
+CLI::Option* AddOption(CLI::App* app, const std::string& flag, uint64_t* value, const std::string& help) {
+  return app->add_option(flag, *value, help)->envname(EnvName(flag))->capture_default_str();
+}
+
 void AddParamOptions(CLI::App* app, ParamFlags* flags) {
   AddOption(app, "--retention", &flags->retention, "how long events stay live (e.g. 30d)");
   AddOption(app, "--min-overlap", &flags->min_overlap, "shortest overlap that is a contact");

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ void AddClockOption(CLI::App* app, std::string* clock_spec);
 // Adds an option with its CTRACE_<NAME> environment variable (name: the flag without dashes).
 CLI::Option* AddOption(CLI::App* app, const std::string& flag, std::string* value, const std::string& help);
 CLI::Option* AddOption(CLI::App* app, const std::string& flag, int* value, const std::string& help);
+CLI::Option* AddOption(CLI::App* app, const std::string& flag, double* value, const std::string& help);
+CLI::Option* AddOption(CLI::App* app, const std::string& flag, uint64_t* value, const std::string& help);
 
 // Parses the duration flags. Returns false and sets *error to a one-line message naming the flag.
 bool ResolveParams(const ParamFlags& flags, TracingParams* params, std::string* error);

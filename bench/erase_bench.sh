@@ -28,10 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-stat_field() { curl -s "http://127.0.0.1:$1/v1/stats" | python3 -c "import json,sys; s=json.load(sys.stdin); print($2)"; }
-wait_ready() { for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done; echo "not ready" >&2; exit 1; }
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 size() { du -sb "$1" | cut -f1; }
 
 "$ctrace" simulate --seed 7 --people "$people" --days "$days" --end "$end" -o "$work/events.ndjson"

@@ -37,19 +37,8 @@ trap "exit 1" INT TERM
 if ! "$root/scripts/kafka.sh" status >/dev/null 2>&1; then started_broker=1; fi
 brokers="$("$root/scripts/kafka.sh" start 2>/dev/null)"
 
-now() { date +%s.%N; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-stat_field() { curl -s "http://127.0.0.1:$1/v1/stats" | python3 -c "import json,sys; s=json.load(sys.stdin); print($2)"; }
-wait_ready() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done; echo "not ready" >&2; exit 1; }
-# Waits until the service at port $1 has applied $2 log positions with no lag.
-wait_applied() {
-  while true; do
-    local applied lag
-    read -r applied lag < <(stat_field "$1" "s['applied'], s['lag']")
-    [[ "$applied" -ge "$2" && "$lag" -eq 0 ]] && return
-    sleep 0.05
-  done
-}
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 
 "$ctrace" simulate --seed 7 --people "$people" --venues "$venues" --days "$days" --clock "$clock" -o "$work/events.ndjson"
 events="$(wc -l <"$work/events.ndjson")"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages ctrace needs to build, test and run.
+# Installs the Debian 12 packages ctrace needs to build, test and run (and, with --bench, to
+# run the benchmark suite).
 #
 # Idempotent and non-interactive: when every package is already installed it only asks dpkg and
 # exits (well under a second); otherwise it runs `apt-get update` once and installs what is
@@ -14,6 +15,11 @@ PACKAGES=(
   kcat curl python3
   openjdk-17-jre-headless maven
 )
+# With --bench, also what bench/run.sh needs: PostgreSQL 15 for the side-by-side comparison
+# (btree_gist ships in postgresql-15), libpq to query it, gnuplot for the chart.
+if [[ "${1:-}" == "--bench" ]]; then
+  PACKAGES+=(libpq-dev postgresql-15 gnuplot-nox time)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
