@@ -44,7 +44,7 @@ def end_to_end_table(rows):
     line("visits / cases / F1 / F2 after apply",
          [f"{r.get('visits', 0):,} / {r.get('persons_by_level', {}).get('0', 0):,} / "
           f"{r.get('persons_by_level', {}).get('1', 0):,} / {r.get('persons_by_level', {}).get('2', 0):,}" for r in rows])
-    line("simulate, events/s", [fmt(r["simulate_events_per_s"]) for r in rows])
+    line("simulate, events/s", [fmt(r.get("simulate_events_per_s")) for r in rows])
     line("log ingest (`ctrace ingest`, fsynced), events/s", [fmt(r["log_ingest_events_per_s"]) for r in rows])
     line("apply: log → full derived state, events/s", [fmt(r["apply_events_per_s"]) for r in rows], "≥ 1,000,000")
     line("replay from scratch, events/s", [fmt(r["replay_events_per_s"]) for r in rows], "≥ 1,000,000")
