@@ -57,51 +57,62 @@ std::optional<Window> OnwardWindow(const PersonState& state, const TracingParams
   return Window{state.exposed_at, state.exposed_at + params.onward_window};
 }
 
-LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
-                              const std::optional<CaseInfo>& case_info, const TracingParams& params) {
-  LevelAssignment result;
-  if (case_info) {
-    result.level = 0;
-    return result;
-  }
-  std::map<std::string, std::optional<PersonState>> met;  // read each person once
-  int best_level = params.max_depth + 1;
-  std::vector<ContactView> candidates;
-  std::vector<VisitRecord> visits;
-  view.ForEachPersonVisit(person, [&](const VisitRecord& visit) {
-    visits.push_back(visit);
-    return true;
-  });
+ExposureCandidates CollectCandidates(StateView& view, const std::vector<VisitRecord>& visits,
+                                     const TracingParams& params) {
+  ExposureCandidates result;
+  result.best_level = params.max_depth + 1;
+  std::map<std::string, std::optional<PersonState>, std::less<>> met;  // read each person once
   ForEachOverlapOf(view, visits, params, [&](const VisitRecord& mine, const VisitRecord& other) {
     auto it = met.find(other.person);
     if (it == met.end()) it = met.emplace(other.person, view.GetPerson(other.person)).first;
     const auto& other_state = it->second;
-    if (!other_state || !other_state->level || *other_state->level + 1 > best_level) return;
+    if (!other_state || !other_state->level || *other_state->level + 1 > result.best_level) return;
     const auto window = OnwardWindow(*other_state, params);
     if (!window) return;
     const auto contact = ContactInside(mine, other, *window, params);
     if (!contact) return;
     const int level = *other_state->level + 1;
-    if (level < best_level) {
-      best_level = level;
-      candidates.clear();
+    if (level < result.best_level) {
+      result.best_level = level;
+      result.contacts.clear();
     }
-    candidates.push_back({other.person, *other_state->level, other.venue, contact->start, contact->end});
+    result.contacts.push_back({other.person, *other_state->level, other.venue, contact->start, contact->end});
   }, /*supporters_only=*/true);
-  if (best_level > params.max_depth) return result;
-  result.level = best_level;
-  std::sort(candidates.begin(), candidates.end(), [](const ContactView& a, const ContactView& b) {
+  return result;
+}
+
+LevelAssignment AssignmentFrom(ExposureCandidates candidates, const TracingParams& params) {
+  LevelAssignment result;
+  if (candidates.best_level > params.max_depth || candidates.contacts.empty()) return result;
+  result.level = candidates.best_level;
+  auto& contacts = candidates.contacts;
+  std::sort(contacts.begin(), contacts.end(), [](const ContactView& a, const ContactView& b) {
     if (a.start != b.start) return a.start < b.start;
     if (a.person != b.person) return a.person < b.person;
     if (a.venue != b.venue) return a.venue < b.venue;
     return a.end < b.end;
   });
-  result.exposed_at = candidates.front().start;
+  result.exposed_at = contacts.front().start;
   std::set<std::string> via;
-  for (const auto& contact : candidates) via.insert(contact.person);
+  for (const auto& contact : contacts) via.insert(contact.person);
   result.via.assign(via.begin(), via.end());
-  result.contacts = std::move(candidates);
+  result.contacts = std::move(contacts);
   return result;
+}
+
+LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
+                              const std::optional<CaseInfo>& case_info, const TracingParams& params) {
+  if (case_info) {
+    LevelAssignment result;
+    result.level = 0;
+    return result;
+  }
+  std::vector<VisitRecord> visits;
+  view.ForEachPersonVisit(person, [&](const VisitRecord& visit) {
+    visits.push_back(visit);
+    return true;
+  });
+  return AssignmentFrom(CollectCandidates(view, visits, params), params);
 }
 
 std::vector<std::string> HotspotCases(StateView& view, std::string_view venue, TimeMs now,

@@ -44,6 +44,19 @@ struct LevelAssignment {
   std::vector<ContactView> contacts;    // the qualifying contacts with `via`, by (start, person)
 };
 
+// The contacts during `visits` (of one person) with people at a level, inside those people's
+// onward windows, as stored now: only those at the best level reached (best_level = 1 + the
+// lowest such level; max_depth + 1 when there is none within max_depth).
+struct ExposureCandidates {
+  int best_level = 0;
+  std::vector<ContactView> contacts;
+};
+ExposureCandidates CollectCandidates(StateView& view, const std::vector<VisitRecord>& visits,
+                                     const TracingParams& params);
+
+// The assignment that best-level candidates give (no level when there are none).
+LevelAssignment AssignmentFrom(ExposureCandidates candidates, const TracingParams& params);
+
 // The level `person` gets from the current stored state of everyone they met: 0 when
 // `case_info` is set; else 1 + the lowest level among people who had a contact with them
 // inside that person's onward window, if that is at most max_depth.

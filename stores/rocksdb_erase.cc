@@ -18,16 +18,20 @@ void ApplyEraseFriendlyOptions(rocksdb::DBOptions* options) {
   options->recycle_log_file_num = 0;  // a recycled WAL would keep old records' bytes
 }
 
-rocksdb::Status OpenWithColumnFamilies(const std::string& dir, const std::vector<const char*>& names,
-                                       const rocksdb::ColumnFamilyOptions& cf_options, bool read_only,
-                                       std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
+rocksdb::Status OpenWithColumnFamilies(
+    const std::string& dir, const std::vector<const char*>& names, const rocksdb::ColumnFamilyOptions& cf_options,
+    bool read_only, std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db,
+    const std::function<void(std::string_view name, rocksdb::ColumnFamilyOptions*)>& tune) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !read_only;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   ApplyEraseFriendlyOptions(&db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : names) descriptors.emplace_back(name, cf_options);
+  for (const char* name : names) {
+    descriptors.emplace_back(name, cf_options);
+    if (tune) tune(name, &descriptors.back().options);
+  }
   if (read_only) return rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, handles, db);
   return rocksdb::DB::Open(db_options, dir, descriptors, handles, db);
 }

@@ -8,7 +8,9 @@
 // compaction flushes all column families and rewrites every file down to the bottom level.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/time.h"
@@ -28,9 +30,11 @@ void ApplyEraseFriendlyOptions(rocksdb::DBOptions* options);
 // Opens (read-write, creating what is missing; or read-only) the database in `dir` with the
 // column families `names`, all with `cf_options`, under the erase-friendly options above.
 // On success *db owns the database and `handles` has one handle per name, in order.
-rocksdb::Status OpenWithColumnFamilies(const std::string& dir, const std::vector<const char*>& names,
-                                       const rocksdb::ColumnFamilyOptions& cf_options, bool read_only,
-                                       std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db);
+// `tune`, when set, may adjust the options of each column family by name.
+rocksdb::Status OpenWithColumnFamilies(
+    const std::string& dir, const std::vector<const char*>& names, const rocksdb::ColumnFamilyOptions& cf_options,
+    bool read_only, std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db,
+    const std::function<void(std::string_view name, rocksdb::ColumnFamilyOptions*)>& tune = {});
 
 // Flushes `cfs` and compacts each of them fully (bottommost level forced).
 [[nodiscard]] bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,

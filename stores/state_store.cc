@@ -1,5 +1,6 @@
 #include "stores/state_store.h"
 
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -317,6 +318,37 @@ class ViewBase : public StateTxn {
       Event event;
       if (!DecodeEvent(value, &event)) return true;
       return fn(event);
+    });
+  }
+
+  void ForEachPersonEventBetween(std::string_view person, EventType type, TimeMs from, TimeMs to,
+                                 const std::function<bool(const Event&)>& fn) override {
+    std::string lower = PersonPrefix(person);
+    lower.push_back(static_cast<char>(type));
+    std::string upper = lower;
+    PutTimeBE(&lower, from);
+    PutTimeBE(&upper, to);
+    ScanRange(kEvents, lower, upper, [&](std::string_view, std::string_view value) {
+      Event event;
+      if (!DecodeEvent(value, &event)) return true;
+      return fn(event);
+    });
+  }
+
+  void ForEachPersonVisitBetween(std::string_view person, TimeMs from, TimeMs to,
+                                 const std::function<bool(const VisitRecord&)>& fn) override {
+    const std::string prefix = PersonPrefix(person);
+    std::string lower = prefix;
+    std::string upper = prefix;
+    PutTimeBE(&lower, from);
+    PutTimeBE(&upper, to);
+    ScanRange(kVisits, lower, upper, [&](std::string_view key, std::string_view value) {
+      VisitRecord visit;
+      visit.person = person;
+      visit.start = GetTimeBE(key.substr(prefix.size()));
+      visit.venue = key.substr(prefix.size() + 8);
+      if (!DecodeVisitValue(value, &visit)) return true;
+      return fn(visit);
     });
   }
 
@@ -921,8 +953,19 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
 
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
+  // Point lookups that mostly miss (a new event id, a person never met before) are answered
+  // by Bloom filters, in files and in the memtable, without reading a block.
+  rocksdb::BlockBasedTableOptions filtered_table = table;
+  filtered_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  std::shared_ptr<rocksdb::TableFactory> filtered_factory(rocksdb::NewBlockBasedTableFactory(filtered_table));
+  auto tune = [&](std::string_view name, rocksdb::ColumnFamilyOptions* options) {
+    if (name != "event_ids" && name != "persons") return;
+    options->table_factory = filtered_factory;
+    options->memtable_whole_key_filtering = true;
+    options->memtable_prefix_bloom_size_ratio = 0.05;
+  };
   const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
-                                             store_options.read_only, &cf_handles, &raw_db);
+                                             store_options.read_only, &cf_handles, &raw_db, tune);
   if (!status.ok()) {
     *error = "cannot open the state store in " + dir + ": " + status.ToString();
     return nullptr;

@@ -94,6 +94,12 @@ class StateView {
                                   const std::function<bool(const Event&)>& fn) = 0;
   virtual void ForEachPersonVisit(std::string_view person,
                                   const std::function<bool(const VisitRecord&)>& fn) = 0;
+  // The person's live events of `type` whose time lies in [from, to), by (time, id).
+  virtual void ForEachPersonEventBetween(std::string_view person, EventType type, TimeMs from, TimeMs to,
+                                         const std::function<bool(const Event&)>& fn) = 0;
+  // The person's visits whose start lies in [from, to), by start.
+  virtual void ForEachPersonVisitBetween(std::string_view person, TimeMs from, TimeMs to,
+                                         const std::function<bool(const VisitRecord&)>& fn) = 0;
   // Visits at `venue` whose start lies in [start_from, start_to), in (start, person) order.
   // `resume_after`, when not empty, is a key returned by VenueVisitKey: the scan starts after it.
   virtual void ForEachVenueVisit(std::string_view venue, TimeMs start_from, TimeMs start_to,
