@@ -8,7 +8,8 @@
 //   2. times ctrace in-process on a snapshot of the real RocksDB store, as the query engine
 //      does: the F1 contact scan (ForEachOverlapOf + ContactInside over the case's visits in
 //      W0), QueryEngine::GetChain(case, 1) (what GET /v1/cases/{id}/chain?depth=1 runs) and
-//      QueryEngine::GetChain(case, 2); then closes the store;
+//      QueryEngine::GetChain(case, 2) (for the first --chain2-cases cases, in every engine);
+//      then closes the store;
 //   3. loads the visits into PostgreSQL (--pg: a throwaway cluster, bench/pg_side_by_side.sh
 //      starts one): COPY, VACUUM ANALYZE, then per variant (bench/pg_f1_queries.h) its indexes
 //      (each build timed), ANALYZE, the F1 query and the depth-2 chain query through prepared
@@ -73,7 +74,7 @@ struct Flags {
   int cases = 200;
   uint64_t seed = 1;
   int repeat = 1;
-  int sql_chain2_cases = -1;  // -1: every sampled case
+  int chain2_cases = -1;  // -1: every sampled case
   std::string json_path;
   double ctrace_ingest_seconds = 0;  // from the script when it built the city; 0: unknown
   double ctrace_apply_seconds = 0;
@@ -375,9 +376,10 @@ Json LatencyJson(const Latency& latency) {
               {"max_ms", latency.Max()}};
 }
 
-// Prints one query's rows and returns its JSON; ratios are the best PostgreSQL figure divided
-// by the row's (above 1: faster than the best PostgreSQL variant).
-Json ReportQuery(const std::string& query, const std::vector<const Run*>& runs, std::string* table) {
+// Prints one query's rows (markdown into *table, one object per row into *rows) and returns
+// its JSON; ratios are the best PostgreSQL figure divided by the row's (above 1: faster than
+// the best PostgreSQL variant).
+Json ReportQuery(const std::string& query, const std::vector<const Run*>& runs, std::string* table, Json* rows) {
   double best_p50 = 0, best_p99 = 0;
   for (const Run* run : runs) {
     if (!run->postgres || run->latency.count() == 0) continue;
@@ -399,6 +401,13 @@ Json ReportQuery(const std::string& query, const std::vector<const Run*>& runs, 
     entry["best_pg_p50_over_this"] = ratio50;
     entry["best_pg_p99_over_this"] = ratio99;
     json[run->key] = entry;
+    rows->push_back({{"query", query},
+                     {"engine", run->engine},
+                     {"cases", run->answers.size()},
+                     {"p50 ms", Ms(p50)},
+                     {"p99 ms", Ms(p99)},
+                     {"best PG p50 / this", Times(ratio50)},
+                     {"best PG p99 / this", Times(ratio99)}});
   }
   return json;
 }
@@ -447,6 +456,11 @@ int Main(const Flags& flags) {
     Fail("the data directory has no cases to sample");
     return 1;
   }
+  // The chain of depth 2 reaches a large share of a city: it may run for the first few only.
+  std::vector<SampledCase> chain2_cases = cases;
+  if (flags.chain2_cases >= 0 && chain2_cases.size() > static_cast<size_t>(flags.chain2_cases)) {
+    chain2_cases.resize(static_cast<size_t>(flags.chain2_cases));
+  }
   if (city.longest_visit > LongestVisit(params)) {
     Fail("a visit lasts " + FormatDuration(city.longest_visit) + ", longer than max_stay: the data was not built with "
          "the default parameters");
@@ -475,7 +489,7 @@ int Main(const Flags& flags) {
           return true;
         }, &scan, &error) ||
         !Measure(cases, flags.repeat, chain_query(1), &chain1, &error) ||
-        !Measure(cases, flags.repeat, chain_query(2), &chain2, &error)) {
+        !Measure(chain2_cases, flags.repeat, chain_query(2), &chain2, &error)) {
       Fail(error);
       return 1;
     }
@@ -530,10 +544,6 @@ int Main(const Flags& flags) {
   std::vector<PgVariant> variants = {PgGistVariant(params), PgBtreeVariant(params)};
   std::vector<PgLoad> loads;
   std::vector<Run> pg_f1, pg_chain2;
-  std::vector<SampledCase> sql_chain2_cases = cases;
-  if (flags.sql_chain2_cases >= 0 && sql_chain2_cases.size() > static_cast<size_t>(flags.sql_chain2_cases)) {
-    sql_chain2_cases.resize(static_cast<size_t>(flags.sql_chain2_cases));
-  }
   for (const auto& variant : variants) {
     PgLoad load = base;
     for (const auto& index : variant.indexes) {
@@ -568,9 +578,9 @@ int Main(const Flags& flags) {
     Run f1{variant.name, variant.description, true};
     Run c2{variant.name, variant.description, true};
     Progress("PostgreSQL " + variant.name + ": F1 for " + std::to_string(cases.size()) + " cases, chain depth 2 for " +
-             std::to_string(sql_chain2_cases.size()));
+             std::to_string(chain2_cases.size()));
     if (!Measure(cases, flags.repeat, sql_query(f1_name), &f1, &error) ||
-        (!sql_chain2_cases.empty() && !Measure(sql_chain2_cases, flags.repeat, sql_query(chain2_name), &c2, &error))) {
+        (!chain2_cases.empty() && !Measure(chain2_cases, flags.repeat, sql_query(chain2_name), &c2, &error))) {
       Fail(variant.name + ": " + error);
       return 1;
     }
@@ -630,7 +640,7 @@ int Main(const Flags& flags) {
     };
     Progress("ctrace over HTTP: chain depth 1 and 2");
     if (!Measure(cases, flags.repeat, http_query(1), &http1, &error) ||
-        !Measure(cases, flags.repeat, http_query(2), &http2, &error)) {
+        !Measure(chain2_cases, flags.repeat, http_query(2), &http2, &error)) {
       Fail(error);
       return 1;
     }
@@ -647,12 +657,10 @@ int Main(const Flags& flags) {
 
   // The report.
   double f1_contacts = 0, chain2_nodes = 0;
-  for (size_t case_idx = 0; case_idx < cases.size(); ++case_idx) {
-    f1_contacts += static_cast<double>(chain1.answers[case_idx].size());
-    chain2_nodes += static_cast<double>(chain2.answers[case_idx].size());
-  }
-  f1_contacts /= static_cast<double>(cases.size());
-  chain2_nodes /= static_cast<double>(cases.size());
+  for (const auto& answer : chain1.answers) f1_contacts += static_cast<double>(answer.size());
+  for (const auto& answer : chain2.answers) chain2_nodes += static_cast<double>(answer.size());
+  f1_contacts /= static_cast<double>(std::max<size_t>(1, chain1.answers.size()));
+  chain2_nodes /= static_cast<double>(std::max<size_t>(1, chain2.answers.size()));
   report["city"] = {{"data", flags.data},
                     {"visits", city.visits},
                     {"events", city.events},
@@ -660,6 +668,7 @@ int Main(const Flags& flags) {
                     {"venues", city.venues},
                     {"cases", city.cases},
                     {"sampled_cases", cases.size()},
+                    {"chain2_cases", chain2_cases.size()},
                     {"seed", flags.seed},
                     {"repeat", flags.repeat},
                     {"applied_max_depth", flags.max_depth},
@@ -682,8 +691,10 @@ int Main(const Flags& flags) {
   for (const Run* run : {&scan, &chain1, &http1}) f1_runs.push_back(run);
   for (const auto& run : pg_chain2) chain2_runs.push_back(&run);
   for (const Run* run : {&chain2, &http2}) chain2_runs.push_back(run);
-  report["f1"] = ReportQuery("F1 of a case", f1_runs, &table);
-  report["chain2"] = ReportQuery("chain depth 2", chain2_runs, &table);
+  Json rows = Json::array();  // the latency rows, for bench/report.py
+  report["f1"] = ReportQuery("F1 of a case", f1_runs, &table, &rows);
+  report["chain2"] = ReportQuery("chain depth 2", chain2_runs, &table, &rows);
+  report["table"] = rows;
 
   // Load: rates over the same visits and the events they came from.
   table += "\n| load | engine | seconds | visits/s | events/s | this / best PG | disk bytes |\n";
@@ -768,8 +779,9 @@ int main(int argc, char** argv) {
   app.add_option("--cases", flags.cases, "cases sampled")->capture_default_str();
   app.add_option("--seed", flags.seed, "sampling seed")->capture_default_str();
   app.add_option("--repeat", flags.repeat, "timed passes after the warm-up pass")->capture_default_str();
-  app.add_option("--sql-chain2-cases", flags.sql_chain2_cases,
-                 "sampled cases the SQL depth-2 chain runs for (-1: all)")->capture_default_str();
+  app.add_option("--chain2-cases", flags.chain2_cases,
+                 "the chain of depth 2 runs for the first N sampled cases, in every engine (-1: all)")
+      ->capture_default_str();
   app.add_option("--json", flags.json_path, "where to write the JSON report");
   app.add_option("--ctrace-ingest-seconds", flags.ctrace_ingest_seconds, "how long `ctrace ingest` took (0: unknown)");
   app.add_option("--ctrace-apply-seconds", flags.ctrace_apply_seconds, "how long the apply to lag 0 took (0: unknown)");

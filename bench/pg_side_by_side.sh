@@ -12,11 +12,12 @@
 #   next run. Default: /tmp/ctrace-pg-city.
 #
 # Settings (environment):
-#   BENCH_BUILD             build directory (default build-pg if built, else build)
+#   BENCH_BUILD             build directory (default: build-pg or build-bench if the bench is
+#                           built there, else build)
 #   BENCH_CASES             cases sampled (200)
 #   BENCH_SEED              sampling seed (1)
 #   BENCH_REPEAT            timed passes after one warm-up pass (1)
-#   BENCH_SQL_CHAIN2_CASES  sampled cases the SQL depth-2 chain runs for (-1: all)
+#   BENCH_CHAIN2_CASES      the chain of depth 2 runs for the first N sampled cases (-1: all)
 #   BENCH_JSON              the JSON report (bench/results/pg_side_by_side.json)
 #   BENCH_CLOCK             the clock the data is (or gets) built with (fixed:2026-11-27T00:00:00Z)
 #   BENCH_PEOPLE, BENCH_VENUES, BENCH_DAYS, BENCH_CITY_SEED
@@ -38,7 +39,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BENCH_BUILD:-}"
 if [[ -z "$build" ]]; then
-  if [[ -x "$root/build-pg/bench/pg_side_by_side" ]]; then build="$root/build-pg"; else build="$root/build"; fi
+  build="$root/build"
+  for candidate in build-pg build-bench; do
+    if [[ -x "$root/$candidate/bench/pg_side_by_side" ]]; then build="$root/$candidate"; break; fi
+  done
 fi
 ctrace="$build/app/ctrace"
 bench="$build/bench/pg_side_by_side"
@@ -131,5 +135,5 @@ settings=(
 echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port (socket in $pg_dir)" >&2
 
 "$bench" --data "$data" --pg "host=$pg_dir port=$pg_port dbname=postgres user=bench" --ctrace "$ctrace" \
-  --clock "$clock" --max-depth "$max_depth" --cases "${BENCH_CASES:-200}" --seed "${BENCH_SEED:-1}" --repeat "${BENCH_REPEAT:-1}" \
-  --sql-chain2-cases "${BENCH_SQL_CHAIN2_CASES:--1}" --json "$json" "${load_flags[@]}"
+  --clock "$clock" --max-depth "$max_depth" --cases "${BENCH_CASES:-200}" --seed "${BENCH_SEED:-1}" \
+  --repeat "${BENCH_REPEAT:-1}" --chain2-cases "${BENCH_CHAIN2_CASES:--1}" --json "$json" "${load_flags[@]}"
