@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <unordered_set>
@@ -45,8 +46,11 @@ std::unique_ptr<EmbeddedLog> EmbeddedLog::Open(const std::string& dir, const Log
   cf_options.write_buffer_size = 16 << 20;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_handles;
   rocksdb::DB* raw_db = nullptr;
+  auto tune = [](std::string_view name, rocksdb::ColumnFamilyOptions* cf) {
+    if (name == kCfNames[kIds]) UsePointLookupFilters(rocksdb::BlockBasedTableOptions(), cf);
+  };
   const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
-                                             options.read_only, &cf_handles, &raw_db);
+                                             options.read_only, &cf_handles, &raw_db, tune);
   if (!status.ok()) {
     *error = "cannot open the event log in " + dir + ": " + status.ToString();
     return nullptr;
@@ -93,6 +97,12 @@ bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<Dea
   std::map<std::string, uint64_t> counter_deltas;
   uint64_t position = end_;
   std::string value;
+  // Index entries go into the batch in key order, column family by column family: each
+  // memtable insert then starts its skip-list search where the previous one ended.
+  std::vector<std::pair<std::string_view, std::string>> id_entries;  // id -> position key
+  std::vector<std::string> time_keys;
+  id_entries.reserve(events.size());
+  time_keys.reserve(events.size());
   for (size_t event_idx = 0; event_idx < events.size(); ++event_idx) {
     const Event& event = events[event_idx];
     const std::string type(EventTypeName(event.type));
@@ -104,16 +114,20 @@ bool EmbeddedLog::Append(const std::vector<Event>& events, const std::vector<Dea
       continue;
     }
     ids_in_batch.insert(event.id);
-    const std::string key = PositionKey(position);
+    std::string key = PositionKey(position);
     batch.Put(handles_->cf[kLog], ToSlice(key), ToSlice(EncodeEvent(event)));
-    batch.Put(handles_->cf[kIds], ToSlice(event.id), ToSlice(key));
     std::string time_key;
     PutTimeBE(&time_key, event.time);
     time_key.append(key);
-    batch.Put(handles_->cf[kByTime], ToSlice(time_key), rocksdb::Slice());
+    time_keys.push_back(std::move(time_key));
+    id_entries.emplace_back(event.id, std::move(key));
     ++counter_deltas[type + ".accepted"];
     ++position;
   }
+  std::sort(id_entries.begin(), id_entries.end());
+  for (const auto& [id, key] : id_entries) batch.Put(handles_->cf[kIds], ToSlice(id), ToSlice(key));
+  std::sort(time_keys.begin(), time_keys.end());
+  for (const auto& time_key : time_keys) batch.Put(handles_->cf[kByTime], ToSlice(time_key), rocksdb::Slice());
   uint64_t dead_letter_seq = dead_letter_seq_;
   for (const auto& letter : dead_letters) {
     std::string key;

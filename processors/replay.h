@@ -33,8 +33,8 @@ struct ReplayOptions {
   // Where the replay stops, per partition (the log's end when it started). Records at or after
   // a partition's end are not applied. Required.
   LogPositions end;
-  // The most records applied in one transaction. Default: 4096 (as ApplyLoopOptions).
-  size_t batch_events = 4096;
+  // The most records applied in one transaction. Default: 16,384 (as ApplyLoopOptions).
+  size_t batch_events = 16'384;
   // The most expired events removed in one transaction. Default: 10,000 (as ApplyLoopOptions).
   size_t expire_batch = 10'000;
   // How long the replay waits for records it knows exist (Kafka fetches) before it gives up

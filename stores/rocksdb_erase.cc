@@ -1,5 +1,7 @@
 #include "stores/rocksdb_erase.h"
 
+#include <rocksdb/filter_policy.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
@@ -26,6 +28,10 @@ rocksdb::Status OpenWithColumnFamilies(
   db_options.create_if_missing = !read_only;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  // Write-ahead logs are dropped once every column family holding their records has flushed;
+  // a column family written rarely would otherwise keep gigabytes of them (and the bytes of
+  // records deleted since) until the default limit of four times all write buffers.
+  db_options.max_total_wal_size = 128 << 20;
   ApplyEraseFriendlyOptions(&db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : names) {
@@ -34,6 +40,14 @@ rocksdb::Status OpenWithColumnFamilies(
   }
   if (read_only) return rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, handles, db);
   return rocksdb::DB::Open(db_options, dir, descriptors, handles, db);
+}
+
+void UsePointLookupFilters(const rocksdb::BlockBasedTableOptions& table, rocksdb::ColumnFamilyOptions* options) {
+  rocksdb::BlockBasedTableOptions filtered = table;
+  filtered.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options->table_factory.reset(rocksdb::NewBlockBasedTableFactory(filtered));
+  options->memtable_whole_key_filtering = true;
+  options->memtable_prefix_bloom_size_ratio = 0.05;
 }
 
 bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string* error) {

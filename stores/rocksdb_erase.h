@@ -16,6 +16,7 @@
 #include "model/time.h"
 
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/status.h>
 
 namespace rocksdb {
@@ -35,6 +36,11 @@ rocksdb::Status OpenWithColumnFamilies(
     const std::string& dir, const std::vector<const char*>& names, const rocksdb::ColumnFamilyOptions& cf_options,
     bool read_only, std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db,
     const std::function<void(std::string_view name, rocksdb::ColumnFamilyOptions*)>& tune = {});
+
+// Gives a column family whose point lookups mostly miss (a new id) Bloom filters, in its files
+// (over `table`, the table options it would have otherwise) and in its memtable, so a miss
+// reads no block and walks no skip list.
+void UsePointLookupFilters(const rocksdb::BlockBasedTableOptions& table, rocksdb::ColumnFamilyOptions* options);
 
 // Flushes `cfs` and compacts each of them fully (bottommost level forced).
 [[nodiscard]] bool CompactDb(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,

@@ -1,6 +1,5 @@
 #include "stores/state_store.h"
 
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -544,8 +543,8 @@ class ViewBase : public StateTxn {
   uint64_t AppendAlert(AlertView alert) override {
     alert.seq = NextAlertSeq();
     const std::string key = SeqKey(alert.seq);
-    Put(kAlerts, key, EncodeAlert(alert));
-    for (const auto& person : PersonsNamed(alert)) Put(kAlertPersons, PersonPrefix(person) + key, "");
+    Append(kAlerts, key, EncodeAlert(alert));
+    for (const auto& person : PersonsNamed(alert)) Append(kAlertPersons, PersonPrefix(person) + key, "");
     Put(kDefault, kAlertSeqKey, SeqKey(alert.seq + 1));
     return alert.seq;
   }
@@ -681,6 +680,9 @@ class ViewBase : public StateTxn {
   virtual std::unique_ptr<rocksdb::Iterator> NewIterator(Cf cf, const rocksdb::ReadOptions& options) = 0;
   virtual void Put(Cf cf, std::string_view key, std::string_view value) = 0;
   virtual void Delete(Cf cf, std::string_view key) = 0;
+  // A write of a key nothing in the transaction wrote before (a new alert): may skip the
+  // transaction's sorted overlay until something reads that column family.
+  virtual void Append(Cf cf, std::string key, std::string value) { Put(cf, key, value); }
 
   // Visits keys in [lower, upper) (upper empty: to the end) in order until fn returns false.
   virtual void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
@@ -815,7 +817,7 @@ class BatchTxn final : public ViewBase {
   void PutRaw(Cf cf, std::string_view key, std::string_view value) { Put(cf, key, value); }
 
   // Adds the transaction's writes to `batch`, column family by column family, in key order.
-  void WriteTo(rocksdb::WriteBatch* batch) const {
+  void WriteTo(rocksdb::WriteBatch* batch) {
     for (size_t cf_idx = 0; cf_idx < kCfCount; ++cf_idx) {
       auto* cf_handle = handle(static_cast<Cf>(cf_idx));
       for (const auto& [key, value] : writes_[cf_idx]) {
@@ -825,6 +827,11 @@ class BatchTxn final : public ViewBase {
           batch->Delete(cf_handle, ToSlice(key));
         }
       }
+      // Appended keys are new to the transaction (Settle ran before any other access), so
+      // they never meet an overlay key; in key order for the memtable.
+      auto& appended = appended_[cf_idx];
+      std::sort(appended.begin(), appended.end());
+      for (const auto& [key, value] : appended) batch->Put(cf_handle, ToSlice(key), ToSlice(value));
     }
   }
 
@@ -842,6 +849,7 @@ class BatchTxn final : public ViewBase {
 
  protected:
   bool Get(Cf cf, std::string_view key, std::string* value) override {
+    Settle(cf);
     const auto& writes = writes_[cf];
     const auto it = writes.find(key);
     if (it != writes.end()) {
@@ -859,14 +867,32 @@ class BatchTxn final : public ViewBase {
     return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, handle(cf)));
   }
   void Put(Cf cf, std::string_view key, std::string_view value) override {
+    Settle(cf);
     writes_[cf][std::string(key)].emplace(value);
   }
-  void Delete(Cf cf, std::string_view key) override { writes_[cf][std::string(key)].reset(); }
+  void Delete(Cf cf, std::string_view key) override {
+    Settle(cf);
+    writes_[cf][std::string(key)].reset();
+  }
+  void Append(Cf cf, std::string key, std::string value) override {
+    appended_[cf].emplace_back(std::move(key), std::move(value));
+  }
+
+  // Moves the appended writes of `cf` into the sorted overlay, before anything reads or
+  // overwrites that column family.
+  void Settle(Cf cf) {
+    auto& appended = appended_[cf];
+    if (appended.empty()) return;
+    auto& writes = writes_[cf];
+    for (auto& [key, value] : appended) writes[std::move(key)].emplace(std::move(value));
+    appended.clear();
+  }
 
   // Database iterators are reused across scans (a pool per column family, so a scan nested in
   // another's callback gets its own); support_visits is read from its in-memory mirror.
   void ScanRange(Cf cf, std::string_view lower, std::string_view upper,
                  const std::function<bool(std::string_view key, std::string_view value)>& fn) override {
+    Settle(cf);
     if (cf == kSupportVisits) {
       MemoryCursor base{&handles_->support, handles_->support.end()};
       Merge(&base, cf, lower, upper, fn);
@@ -933,6 +959,7 @@ class BatchTxn final : public ViewBase {
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snapshot_;
   std::array<std::map<std::string, std::optional<std::string>, std::less<>>, kCfCount> writes_;
+  std::array<std::vector<std::pair<std::string, std::string>>, kCfCount> appended_;  // see Append
   std::array<std::vector<std::unique_ptr<rocksdb::Iterator>>, kCfCount> iterators_;
   std::map<std::string, std::optional<PersonState>, std::less<>> persons_;
 };
@@ -955,14 +982,8 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   rocksdb::DB* raw_db = nullptr;
   // Point lookups that mostly miss (a new event id, a person never met before) are answered
   // by Bloom filters, in files and in the memtable, without reading a block.
-  rocksdb::BlockBasedTableOptions filtered_table = table;
-  filtered_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  std::shared_ptr<rocksdb::TableFactory> filtered_factory(rocksdb::NewBlockBasedTableFactory(filtered_table));
   auto tune = [&](std::string_view name, rocksdb::ColumnFamilyOptions* options) {
-    if (name != "event_ids" && name != "persons") return;
-    options->table_factory = filtered_factory;
-    options->memtable_whole_key_filtering = true;
-    options->memtable_prefix_bloom_size_ratio = 0.05;
+    if (name == "event_ids" || name == "persons") UsePointLookupFilters(table, options);
   };
   const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
                                              store_options.read_only, &cf_handles, &raw_db, tune);
