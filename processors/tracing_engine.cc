@@ -652,7 +652,7 @@ bool TracingEngine::ForgetExpired(TimeMs now, const LogPositions& applied, uint6
     persons.push_back(person);
     return true;
   });
-  for (const auto& person : persons) *forgotten += txn->ForgetPerson(person);
+  *forgotten += txn->ForgetPersons(persons);
   *forgotten += txn->DeleteAlertsBefore(now - params_.retention);
   if (persons.empty() && *forgotten == 0) return true;
   return store_->Commit(*txn, applied, error);

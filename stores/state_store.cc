@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <set>
 
 #include "ingest/event_codec.h"
 #include "stores/key_codec.h"
@@ -238,11 +239,13 @@ bool DecodeAlert(std::string_view bytes, AlertView* alert) {
   return true;
 }
 
-// Everyone an alert names, for the alert_persons index.
-std::vector<std::string> PersonsNamed(const AlertView& alert) {
+// The people an alert is indexed under in alert_persons: everyone it names but its `via`. An
+// exposure alert names every supporter in `via` (dozens for an F2 in a busy city, and again at
+// every change), so those names are found by one scan of the alerts when someone is forgotten
+// instead (ForgetPersons).
+std::vector<std::string> IndexedNames(const AlertView& alert) {
   std::vector<std::string> persons;
   if (!alert.person.empty()) persons.push_back(alert.person);
-  persons.insert(persons.end(), alert.via.begin(), alert.via.end());
   persons.insert(persons.end(), alert.cases.begin(), alert.cases.end());
   if (alert.type == AlertType::kClusterChanged || alert.type == AlertType::kClusterDissolved) persons.push_back(alert.id);
   std::sort(persons.begin(), persons.end());
@@ -544,32 +547,52 @@ class ViewBase : public StateTxn {
     alert.seq = NextAlertSeq();
     const std::string key = SeqKey(alert.seq);
     Append(kAlerts, key, EncodeAlert(alert));
-    for (const auto& person : PersonsNamed(alert)) Append(kAlertPersons, PersonPrefix(person) + key, "");
+    for (const auto& person : IndexedNames(alert)) Append(kAlertPersons, PersonPrefix(person) + key, "");
     Put(kDefault, kAlertSeqKey, SeqKey(alert.seq + 1));
     return alert.seq;
   }
 
   void PutForget(std::string_view person) override { Put(kForget, person, ""); }
 
-  uint64_t ForgetPerson(std::string_view person) override {
-    std::vector<uint64_t> seqs;
-    Scan(kAlertPersons, PersonPrefix(person), [&](std::string_view key, std::string_view) {
-      seqs.push_back(GetFixed64BE(key.substr(key.size() - 8)));
+  uint64_t ForgetPersons(const std::vector<std::string>& persons) override {
+    uint64_t forgotten = 0;
+    auto forget_alert = [&](const std::string& key, const AlertView& alert) {
+      for (const auto& named : IndexedNames(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
+      Delete(kAlerts, key);
+      ++forgotten;
+    };
+    for (const auto& person : persons) {
+      // Every index entry of the person goes, whatever it points at (stores written before
+      // `via` left the index hold entries for `via` names too).
+      std::vector<std::string> keys;
+      Scan(kAlertPersons, PersonPrefix(person), [&](std::string_view key, std::string_view) {
+        keys.emplace_back(key.substr(key.size() - 8));
+        return true;
+      });
+      for (const auto& key : keys) {
+        std::string value;
+        AlertView alert;
+        if (Get(kAlerts, key, &value) && DecodeAlert(value, &alert)) forget_alert(key, alert);
+        Delete(kAlertPersons, PersonPrefix(person) + key);
+      }
+      Delete(kForget, person);
+    }
+    if (persons.empty()) return forgotten;
+    // The alerts that name one of them in `via`.
+    const std::set<std::string, std::less<>> gone(persons.begin(), persons.end());
+    std::vector<std::pair<std::string, AlertView>> naming;
+    ScanRange(kAlerts, "", "", [&](std::string_view key, std::string_view value) {
+      AlertView alert;
+      if (!DecodeAlert(value, &alert)) return true;
+      for (const auto& via : alert.via) {
+        if (gone.count(via) != 0) {
+          naming.emplace_back(std::string(key), std::move(alert));
+          break;
+        }
+      }
       return true;
     });
-    uint64_t forgotten = 0;
-    for (const uint64_t seq : seqs) {
-      const std::string key = SeqKey(seq);
-      std::string value;
-      AlertView alert;
-      if (Get(kAlerts, key, &value) && DecodeAlert(value, &alert)) {
-        for (const auto& named : PersonsNamed(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
-        Delete(kAlerts, key);
-        ++forgotten;
-      }
-      Delete(kAlertPersons, PersonPrefix(person) + key);
-    }
-    Delete(kForget, person);
+    for (const auto& [key, alert] : naming) forget_alert(key, alert);
     return forgotten;
   }
 
@@ -582,7 +605,7 @@ class ViewBase : public StateTxn {
     });
     for (const auto& alert : old_alerts) {
       const std::string key = SeqKey(alert.seq);
-      for (const auto& named : PersonsNamed(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
+      for (const auto& named : IndexedNames(alert)) Delete(kAlertPersons, PersonPrefix(named) + key);
       Delete(kAlerts, key);
     }
     return old_alerts.size();

@@ -18,7 +18,8 @@
 //   links_in      to \0 from                        -> venues                (linked_from)
 //   links_out     from \0 to                        -> venues
 //   alerts        seq(8 BE)                         -> encoded AlertView     (the alert changelog)
-//   alert_persons person \0 seq(8 BE)               -> ""                    (alerts naming a person)
+//   alert_persons person \0 seq(8 BE)               -> ""                    (alerts naming a person,
+//                                                     except in `via`)
 //   forget        person                            -> ""                    (fully expired: drop their alerts)
 //   clusters      id                                -> cases
 //   cluster_of    person                            -> cluster id
@@ -170,8 +171,10 @@ class StateTxn : public StateView {
   virtual uint64_t AppendAlert(AlertView alert) = 0;
   // Marks a person whose events have all expired, so the next erase pass drops their alerts.
   virtual void PutForget(std::string_view person) = 0;
-  // Deletes every alert naming `person` and the forget mark. Returns how many alerts went.
-  virtual uint64_t ForgetPerson(std::string_view person) = 0;
+  // Deletes every alert naming one of `persons` and their forget marks. Returns how many
+  // alerts went. Reads every alert once (names in `via` are not indexed).
+  virtual uint64_t ForgetPersons(const std::vector<std::string>& persons) = 0;
+  uint64_t ForgetPerson(const std::string& person) { return ForgetPersons({person}); }
   // Deletes the alerts made before `cut` (their `at`), with their index entries. Returns how
   // many went.
   virtual uint64_t DeleteAlertsBefore(TimeMs cut) = 0;

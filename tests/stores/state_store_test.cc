@@ -595,5 +595,67 @@ TEST_F(StateStoreTest, ForEachExpiringIsInTimeOrderAndStrictlyBefore) {
   EXPECT_TRUE(ExpiringBefore(*view, -kDay).empty());
 }
 
+// Forgetting people deletes every alert that names them: as the subject, among a cluster's or
+// hotspot's cases, or in `via` (found by a scan, not the index); nothing else goes.
+TEST_F(StateStoreTest, ForgetPersonsDeletesEveryAlertNamingThemWhereverTheyAreNamed) {
+  auto alert = [](AlertType type, std::string person, std::vector<std::string> via,
+                  std::vector<std::string> cases = {}) {
+    AlertView view;
+    view.at = kBase;
+    view.type = type;
+    view.person = std::move(person);
+    view.via = std::move(via);
+    view.cases = std::move(cases);
+    if (type == AlertType::kClusterChanged) view.id = view.cases.front();
+    return view;
+  };
+  {
+    auto txn = store_->Begin();
+    txn->AppendAlert(alert(AlertType::kCaseNew, "A", {}));                          // 1
+    txn->AppendAlert(alert(AlertType::kExposureNew, "B", {"A"}));                   // 2: A in via
+    txn->AppendAlert(alert(AlertType::kExposureChanged, "C", {"D", "E"}));          // 3
+    txn->AppendAlert(alert(AlertType::kExposureNew, "F", {"E", "G"}));              // 4: G in via
+    txn->AppendAlert(alert(AlertType::kClusterChanged, "", {}, {"H", "J"}));        // 5: H a case
+    txn->AppendAlert(alert(AlertType::kExposureRetracted, "K", {}));                // 6
+    txn->PutForget("A");
+    txn->PutForget("G");
+    txn->PutForget("H");
+    Commit(*txn);
+  }
+  auto seqs = [&] {
+    std::vector<uint64_t> out;
+    store_->Snapshot()->ForEachAlert(0, [&](const AlertView& view) {
+      out.push_back(view.seq);
+      return true;
+    });
+    return out;
+  };
+  ASSERT_EQ(seqs(), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  {
+    auto txn = store_->Begin();
+    std::vector<std::string> forget;
+    txn->ForEachForget([&](const std::string& person) {
+      forget.push_back(person);
+      return true;
+    });
+    EXPECT_EQ(forget, (std::vector<std::string>{"A", "G", "H"}));
+    EXPECT_EQ(txn->ForgetPersons(forget), 4u);
+    Commit(*txn);
+  }
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{3, 6}));
+  bool any_mark = false;
+  store_->Snapshot()->ForEachForget([&](const std::string&) {
+    any_mark = true;
+    return false;
+  });
+  EXPECT_FALSE(any_mark);
+  // Forgetting someone named nowhere any more deletes nothing.
+  auto txn = store_->Begin();
+  EXPECT_EQ(txn->ForgetPerson("A"), 0u);
+  EXPECT_EQ(txn->ForgetPerson("E"), 1u) << "E is in the via of alert 3";
+  Commit(*txn);
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{6}));
+}
+
 }  // namespace
 }  // namespace ctrace
