@@ -61,11 +61,8 @@ ExposureCandidates CollectCandidates(StateView& view, const std::vector<VisitRec
                                      const TracingParams& params) {
   ExposureCandidates result;
   result.best_level = params.max_depth + 1;
-  std::map<std::string, std::optional<PersonState>, std::less<>> met;  // read each person once
   ForEachOverlapOf(view, visits, params, [&](const VisitRecord& mine, const VisitRecord& other) {
-    auto it = met.find(other.person);
-    if (it == met.end()) it = met.emplace(other.person, view.GetPerson(other.person)).first;
-    const auto& other_state = it->second;
+    const PersonState* other_state = view.FindPerson(other.person);
     if (!other_state || !other_state->level || *other_state->level + 1 > result.best_level) return;
     const auto window = OnwardWindow(*other_state, params);
     if (!window) return;
@@ -118,12 +115,9 @@ LevelAssignment EvaluateLevel(StateView& view, std::string_view person,
 std::vector<std::string> HotspotCases(StateView& view, std::string_view venue, TimeMs now,
                                       const TracingParams& params) {
   std::set<std::string> cases;
-  std::map<std::string, std::optional<PersonState>> seen;
   // Cases are always in the support index.
   view.ForEachSupportVisit(venue, now - params.hotspot_window, now, [&](const VisitRecord& visit) {
-    auto it = seen.find(visit.person);
-    if (it == seen.end()) it = seen.emplace(visit.person, view.GetPerson(visit.person)).first;
-    const auto& state = it->second;
+    const PersonState* state = view.FindPerson(visit.person);
     if (!state || !state->case_info) return true;
     const Window& w0 = state->case_info->window;
     if (std::max(visit.start, w0.start) < std::min(visit.end, w0.end)) cases.insert(visit.person);

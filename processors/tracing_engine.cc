@@ -176,7 +176,7 @@ class TracingEngine::Batch {
       // Those who had this person among their best contacts may have lost them.
       ForEachOverlapOf(*txn_, change.removed, params_, [&](const VisitRecord&, const VisitRecord& other) {
         if (IsFull(other.person)) return;
-        const auto other_state = txn_->GetPerson(other.person);
+        const PersonState* other_state = txn_->FindPerson(other.person);
         if (!other_state || LevelOrNone(other_state->level) <= change.threshold) return;
         if (Contains(other_state->via, change.person)) MarkFull(other.person, *other_state->level);
       });
@@ -244,7 +244,7 @@ class TracingEngine::Batch {
   void MarkOverlappingFull(const std::vector<VisitRecord>& visits, int threshold) {
     ForEachOverlapOf(*txn_, visits, params_, [&](const VisitRecord&, const VisitRecord& other) {
       if (IsFull(other.person)) return;
-      const auto other_state = txn_->GetPerson(other.person);
+      const PersonState* other_state = txn_->FindPerson(other.person);
       const int other_level = other_state ? LevelOrNone(other_state->level) : kNoLevel;
       if (other_level > threshold) MarkFull(other.person, other_level);
     });
@@ -265,7 +265,7 @@ class TracingEngine::Batch {
       if (it == offers.end()) {
         std::optional<std::vector<ContactView>> entry;
         if (!IsFull(other.person)) {
-          const auto other_state = txn_->GetPerson(other.person);
+          const PersonState* other_state = txn_->FindPerson(other.person);
           const int other_level = other_state ? LevelOrNone(other_state->level) : kNoLevel;
           if (other_level > threshold) {
             if (state_changed && other_state && Contains(other_state->via, person)) {
@@ -557,7 +557,7 @@ class TracingEngine::Batch {
       });
       // Cases are always in the support index.
       ForEachOverlapOf(*txn_, visits, params_, [&](const VisitRecord& my_visit, const VisitRecord& other) {
-        const auto other_state = txn_->GetPerson(other.person);
+        const PersonState* other_state = txn_->FindPerson(other.person);
         if (!other_state || !other_state->case_info) return;
         const CaseInfo& theirs = *other_state->case_info;
         const auto out = ContactInside(my_visit, other, mine.window, params_);

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 #include "ingest/event_codec.h"
 #include "stores/key_codec.h"
@@ -308,6 +309,14 @@ class ViewBase : public StateTxn {
     PersonState state;
     if (!DecodePersonState(value, &state)) return std::nullopt;
     return state;
+  }
+
+  // Decoded states are kept for the life of the view (a snapshot never changes; a transaction
+  // keeps its own in step with its writes).
+  const PersonState* FindPerson(std::string_view person) override {
+    auto it = person_cache_.find(person);
+    if (it == person_cache_.end()) it = person_cache_.emplace(std::string(person), ViewBase::GetPerson(person)).first;
+    return it->second ? &*it->second : nullptr;
   }
 
   bool HasEventId(std::string_view id) override {
@@ -739,8 +748,13 @@ class ViewBase : public StateTxn {
 
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_->cf[cf]; }
 
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   StateStore::Handles* handles_;
   std::map<std::string, int64_t> counter_deltas_;
+  std::unordered_map<std::string, std::optional<PersonState>, StringHash, std::equal_to<>> person_cache_;
 };
 
 class SnapshotView final : public ViewBase {
@@ -812,14 +826,16 @@ class BatchTxn final : public ViewBase {
   // People's states are read far more often than written: keep the batch's view of them
   // decoded in memory.
   std::optional<PersonState> GetPerson(std::string_view person) override {
-    auto it = persons_.find(person);
-    if (it == persons_.end()) it = persons_.emplace(std::string(person), ViewBase::GetPerson(person)).first;
+    auto it = person_cache_.find(person);
+    if (it == person_cache_.end()) it = person_cache_.emplace(std::string(person), ViewBase::GetPerson(person)).first;
     return it->second;
   }
 
   void PutPerson(std::string_view person, const PersonState& old_state, const PersonState& now_state) override {
     ViewBase::PutPerson(person, old_state, now_state);
-    auto& cached = persons_[std::string(person)];
+    auto it = person_cache_.find(person);
+    if (it == person_cache_.end()) it = person_cache_.emplace(std::string(person), std::nullopt).first;
+    auto& cached = it->second;
     if (now_state.empty()) {
       cached.reset();
     } else {
@@ -984,7 +1000,6 @@ class BatchTxn final : public ViewBase {
   std::array<std::map<std::string, std::optional<std::string>, std::less<>>, kCfCount> writes_;
   std::array<std::vector<std::pair<std::string, std::string>>, kCfCount> appended_;  // see Append
   std::array<std::vector<std::unique_ptr<rocksdb::Iterator>>, kCfCount> iterators_;
-  std::map<std::string, std::optional<PersonState>, std::less<>> persons_;
 };
 
 }  // namespace

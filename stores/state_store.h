@@ -90,6 +90,9 @@ class StateView {
  public:
   virtual ~StateView() = default;
   virtual std::optional<PersonState> GetPerson(std::string_view person) = 0;
+  // The same without a copy: nullptr when the person has no state. The pointer stays valid
+  // until the next write through this view.
+  virtual const PersonState* FindPerson(std::string_view person) = 0;
   virtual bool HasEventId(std::string_view id) = 0;
   virtual void ForEachPersonEvent(std::string_view person,
                                   const std::function<bool(const Event&)>& fn) = 0;
