@@ -120,8 +120,7 @@ std::optional<ChainView> QueryEngine::GetChain(std::string_view root, int depth)
     frontier.clear();
     for (const auto& [person, exposed_at] : exposed) {
       assigned[person] = {level, Window{exposed_at, exposed_at + params_.onward_window}};
-      const auto state = view->GetPerson(person);
-      chain.nodes.push_back({person, level, exposed_at, state && state->case_info.has_value()});
+      chain.nodes.push_back({person, level, exposed_at, view->IsCase(person)});
       frontier.push_back(person);
     }
     std::sort(edges.begin(), edges.end(), [](const ChainEdge& a, const ChainEdge& b) {

@@ -311,6 +311,11 @@ class ViewBase : public StateTxn {
     return state;
   }
 
+  bool IsCase(std::string_view person) override {
+    std::string value;
+    return Get(kCases, person, &value);
+  }
+
   // Decoded states are kept for the life of the view (a snapshot never changes; a transaction
   // keeps its own in step with its writes).
   const PersonState* FindPerson(std::string_view person) override {
@@ -1021,7 +1026,7 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   // Point lookups that mostly miss (a new event id, a person never met before) are answered
   // by Bloom filters, in files and in the memtable, without reading a block.
   auto tune = [&](std::string_view name, rocksdb::ColumnFamilyOptions* options) {
-    if (name == "event_ids" || name == "persons") UsePointLookupFilters(table, options);
+    if (name == "event_ids" || name == "persons" || name == "cases") UsePointLookupFilters(table, options);
   };
   const auto status = OpenWithColumnFamilies(dir, {kCfNames.begin(), kCfNames.end()}, cf_options,
                                              store_options.read_only, &cf_handles, &raw_db, tune);

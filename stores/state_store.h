@@ -93,6 +93,9 @@ class StateView {
   // The same without a copy: nullptr when the person has no state. The pointer stays valid
   // until the next write through this view.
   virtual const PersonState* FindPerson(std::string_view person) = 0;
+  // Whether the person is a case (one lookup in the cases index, which has a Bloom filter:
+  // cheaper than GetPerson for the many who are not).
+  virtual bool IsCase(std::string_view person) = 0;
   virtual bool HasEventId(std::string_view id) = 0;
   virtual void ForEachPersonEvent(std::string_view person,
                                   const std::function<bool(const Event&)>& fn) = 0;
