@@ -259,42 +259,45 @@ class TracingEngine::Batch {
              int threshold, bool state_changed) {
     const auto window = OnwardWindow(state, params_);
     const bool can_offer = window && state.level && *state.level < params_.max_depth;
-    std::map<std::string, std::optional<std::vector<ContactView>>> offers;  // nullopt: not offered to
+    struct Offered {
+      bool open = false;  // offered to (not evaluated from scratch, not at or below threshold)
+      int level = kNoLevel;
+      std::vector<ContactView> contacts;
+    };
+    std::map<std::string, Offered> offers;
     ForEachOverlapOf(*txn_, visits, params_, [&](const VisitRecord& mine, const VisitRecord& other) {
       auto it = offers.find(other.person);
       if (it == offers.end()) {
-        std::optional<std::vector<ContactView>> entry;
+        Offered entry;
         if (!IsFull(other.person)) {
           const PersonState* other_state = txn_->FindPerson(other.person);
-          const int other_level = other_state ? LevelOrNone(other_state->level) : kNoLevel;
-          if (other_level > threshold) {
+          entry.level = other_state ? LevelOrNone(other_state->level) : kNoLevel;
+          if (entry.level > threshold) {
             if (state_changed && other_state && Contains(other_state->via, person)) {
-              MarkFull(other.person, other_level);
+              MarkFull(other.person, entry.level);
             } else {
-              entry.emplace();
-              levels_seen_[other.person] = other_level;
+              entry.open = true;
             }
           }
         }
         it = offers.emplace(other.person, std::move(entry)).first;
       }
-      if (!it->second || !can_offer) return;
+      if (!it->second.open || !can_offer) return;
       const auto contact = ContactInside(other, mine, *window, params_);
-      if (contact) it->second->push_back({person, *state.level, mine.venue, contact->start, contact->end});
+      if (contact) it->second.contacts.push_back({person, *state.level, mine.venue, contact->start, contact->end});
     });
     for (auto& [other, entry] : offers) {
-      if (!entry || IsFull(other)) continue;
+      if (!entry.open || IsFull(other)) continue;
       if (state_changed) {
         auto pending = pending_.find(other);
         const bool had_offer = pending != pending_.end() && pending->second.offered.count(person) != 0;
-        if (entry->empty() && !had_offer) continue;
-        Enqueue(other, levels_seen_[other]).offered[person] = std::move(*entry);
-      } else if (!entry->empty()) {
-        auto& offered = Enqueue(other, levels_seen_[other]).offered[person];
-        offered.insert(offered.end(), entry->begin(), entry->end());
+        if (entry.contacts.empty() && !had_offer) continue;
+        Enqueue(other, entry.level).offered[person] = std::move(entry.contacts);
+      } else if (!entry.contacts.empty()) {
+        auto& offered = Enqueue(other, entry.level).offered[person];
+        offered.insert(offered.end(), entry.contacts.begin(), entry.contacts.end());
       }
     }
-    levels_seen_.clear();
   }
 
   bool IsFull(const std::string& person) const {
@@ -581,8 +584,7 @@ class TracingEngine::Batch {
   std::map<std::string, SeedSpan> seeds_;
   std::set<std::pair<int, std::string>> queue_;
   std::map<std::string, int> queued_;
-  std::map<std::string, Pending> pending_;   // what each queued person's evaluation must see
-  std::map<std::string, int> levels_seen_;  // scratch for Offer
+  std::map<std::string, Pending> pending_;  // what each queued person's evaluation must see
 };
 
 TracingEngine::TracingEngine(StateStore* store, TracingParams params) : store_(store), params_(params) {}

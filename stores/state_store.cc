@@ -353,29 +353,28 @@ class ViewBase : public StateTxn {
 
   void ForEachPersonVisitBetween(std::string_view person, TimeMs from, TimeMs to,
                                  const std::function<bool(const VisitRecord&)>& fn) override {
-    const std::string prefix = PersonPrefix(person);
-    std::string lower = prefix;
-    std::string upper = prefix;
+    std::string lower = PersonPrefix(person);
+    std::string upper = lower;
     PutTimeBE(&lower, from);
     PutTimeBE(&upper, to);
-    ScanRange(kVisits, lower, upper, [&](std::string_view key, std::string_view value) {
-      VisitRecord visit;
-      visit.person = person;
-      visit.start = GetTimeBE(key.substr(prefix.size()));
-      visit.venue = key.substr(prefix.size() + 8);
-      if (!DecodeVisitValue(value, &visit)) return true;
-      return fn(visit);
-    });
+    ScanPersonVisits(person, lower, upper, fn);
   }
 
   void ForEachPersonVisit(std::string_view person,
                           const std::function<bool(const VisitRecord&)>& fn) override {
     const std::string prefix = PersonPrefix(person);
-    Scan(kVisits, prefix, [&](std::string_view key, std::string_view value) {
+    ScanPersonVisits(person, prefix, PrefixSuccessor(prefix), fn);
+  }
+
+  // The person's visits with keys in [lower, upper) (both within the person's prefix).
+  void ScanPersonVisits(std::string_view person, std::string_view lower, std::string_view upper,
+                        const std::function<bool(const VisitRecord&)>& fn) {
+    const size_t prefix_size = person.size() + 1;
+    ScanRange(kVisits, lower, upper, [&](std::string_view key, std::string_view value) {
       VisitRecord visit;
       visit.person = person;
-      visit.start = GetTimeBE(key.substr(prefix.size()));
-      visit.venue = key.substr(prefix.size() + 8);
+      visit.start = GetTimeBE(key.substr(prefix_size));
+      visit.venue = key.substr(prefix_size + 8);
       if (!DecodeVisitValue(value, &visit)) return true;
       return fn(visit);
     });
